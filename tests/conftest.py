@@ -1,0 +1,204 @@
+"""Fixtures shared by the whole suite: Redis, a real Celery worker, a browser.
+
+Nothing here is mocked. Redis is the configured one (REDIS_URL) or an embedded one started
+for the session; the worker is a real `celery worker` process on that Redis and on the test
+database; the browser is Chromium driven by Playwright.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_url():
+    """The Redis of this test session, reachable, and wired into settings and Celery."""
+    from django.conf import settings
+
+    if not settings.configured:  # a run with the Django plugin off (pure-Python tests)
+        yield None
+        return
+
+    import redis
+
+    from actions import embedded_redis
+    from builder.celery import app
+    from builder.settings import celery_redis_url
+
+    process = tmpdir = None
+    if os.environ.get("REDIS_URL"):
+        url = os.environ["REDIS_URL"]
+    else:
+        # A short path: Unix socket paths are limited to ~100 bytes.
+        tmpdir = Path(tempfile.mkdtemp(prefix="sb-redis-"))
+        process = embedded_redis.start(tmpdir / "redis.sock", tmpdir, persist=False)
+        url = f"unix://{tmpdir / 'redis.sock'}"
+    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    client.ping()  # the configured Redis must be there: fail loudly, never skip
+    client.close()
+
+    celery_url = celery_redis_url(url)
+    settings.REDIS_URL = url
+    settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = celery_url
+    app.conf.broker_url = app.conf.result_backend = celery_url
+    os.environ["REDIS_URL"] = url  # inherited by worker processes
+    yield url
+    if process:
+        process.terminate()
+        process.wait(10)
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for processes started by the tests."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{db['HOST'] or 'localhost'}{port}/{db['NAME']}"
+
+
+def subprocess_env(**extra) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"}
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    env.update(extra)
+    return env
+
+
+class Worker:
+    """A `celery worker` process; `output()` is what it logged."""
+
+    def __init__(self, env: dict[str, str]):
+        from builder.celery import app
+
+        self.app = app
+        self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        self.log = tempfile.NamedTemporaryFile(prefix="sb-worker-", suffix=".log", delete=False)
+        argv = [sys.executable, "-m", "celery", "-A", "builder", "worker", "-n", self.name]
+        argv += ["--pool=prefork", "--concurrency=1", "--loglevel=INFO"]
+        argv += ["--without-gossip", "--without-mingle"]
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited at start:\n{self.output()}")
+            if self.app.control.ping(destination=[self.name], timeout=0.5):
+                return
+        self.stop()
+        raise RuntimeError(f"the worker did not answer within {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def celery_worker(django_db_setup, django_db_blocker, redis_url):
+    """A real Celery worker process for the tests of one module, on Redis and the test DB.
+
+    Module-scoped: started once per module that asks for it, and stopped at the module's end,
+    so tests elsewhere can rely on there being no worker.
+    """
+    with django_db_blocker.unblock():
+        env = subprocess_env()
+    worker = Worker(env)
+    yield worker
+    worker.stop()
+
+
+# --- Browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        executable = CHROMIUM if Path(CHROMIUM).exists() else None
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+ARTIFACTS = ROOT / "var" / "test-artifacts"
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A fresh browser tab on the live server; a screenshot is kept when the test fails."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.console_errors = errors
+    yield tab
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser(
+        username="admin", password="correct horse battery staple"
+    )
+
+
+@pytest.fixture
+def admin_page(page, admin_user, live_server, client):
+    """A browser tab logged in as an admin (through the real session cookie)."""
+    client.force_login(admin_user)
+    cookie = client.cookies["sessionid"]
+    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+    return page

@@ -1,0 +1,24 @@
+"""The real settings, with the few changes a test run needs, made through the environment."""
+
+import os
+import uuid
+
+os.environ.setdefault("SECRET_KEY", "tests-only-" + "x" * 50)
+os.environ.setdefault("HTTPS", "0")
+# Playwright's sync API runs an event loop in the test thread; the ORM calls around it are sync.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# A queue of its own per test session, inherited by the worker processes the tests start, so
+# tasks left in a shared Redis by another run are never picked up.
+os.environ.setdefault("CELERY_QUEUE", f"switchboard-test-{uuid.uuid4().hex[:12]}")
+
+from builder.settings import *  # noqa: E402, F403
+
+# Serve static files from the source folders, no collectstatic needed.
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory, so that worker processes started by the tests see the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
