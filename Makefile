@@ -38,6 +38,7 @@ checks: $(VENV)/.dev-deps
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 	env -u HTTPS DEBUG=0 ALLOWED_HOSTS=switchboard.example.com \
 	  SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  FIELD_ENCRYPTION_KEY=$$($(BIN)/python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())') \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 pytest: $(VENV)/.dev-deps chromium

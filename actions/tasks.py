@@ -1,9 +1,161 @@
 """Celery tasks."""
 
+import logging
+import random
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from actions.models import Message, MessageEvent, MessageStatus
+from actions.providers import (
+    OutgoingSms,
+    PermanentProviderError,
+    TransientProviderError,
+    provider_for,
+)
+from actions.status import advance
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_MAX_SECONDS = 300
 
 
 @shared_task(name="actions.echo")
 def echo(value):
     """Return the value it was given: proves the queue, a worker and results work end to end."""
     return value
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with full jitter: 0..min(max, base * 2**attempt) seconds."""
+    ceiling = min(BACKOFF_MAX_SECONDS, settings.SEND_RETRY_BASE_SECONDS * 2**attempt)
+    return random.uniform(0, ceiling)  # noqa: S311
+
+
+def status_callback_url(message: Message) -> str:
+    # The message id in the URL finds the message even when the report arrives before the
+    # worker has stored the provider's SID.
+    return f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status?message={message.pk}"
+
+
+def record(message: Message, status: str, detail: str = "", **fields) -> None:
+    """Move the message to `status` (with `fields`) and add the step to its timeline."""
+    message.status = status
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.save(update_fields=["status", "updated_at", *fields])
+    MessageEvent.objects.create(message=message, status=status, detail=detail)
+
+
+@shared_task(bind=True, name="actions.send_message", max_retries=None)
+def send_message(self, message_id: str) -> str:
+    """Send one queued message through its channel's provider, exactly once.
+
+    The row lock and the queued -> sending move make a redelivered or duplicated task a
+    no-op: only the task that moves the message out of `queued` calls the provider.
+    """
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("channel")
+            .filter(pk=message_id)
+        ).first()
+        if message is None:
+            logger.warning("send_message: message %s does not exist", message_id)
+            return "missing"
+        if message.status != MessageStatus.QUEUED:
+            return f"already {message.status}"
+        attempt = message.attempts + 1
+        record(message, MessageStatus.SENDING, f"Attempt {attempt}", attempts=attempt)
+
+    sms = OutgoingSms(
+        to=message.to,
+        sender=message.sender,
+        body=message.body,
+        status_callback=status_callback_url(message) if message.provider == "twilio" else "",
+    )
+    try:
+        if message.channel is None:
+            raise PermanentProviderError("The message's channel was deleted before sending.")
+        result = provider_for(message.channel).send(sms)
+    except TransientProviderError as exc:
+        if attempt >= settings.SEND_MAX_ATTEMPTS:
+            record(
+                message,
+                MessageStatus.FAILED,
+                f"Gave up after {attempt} attempts: {exc.message}",
+                error_code=exc.code,
+                error_message=exc.message,
+            )
+            return "failed"
+        delay = backoff(attempt)
+        record(message, MessageStatus.QUEUED, f"Retrying in {delay:.1f}s: {exc.message}")
+        raise self.retry(countdown=delay) from None
+    except PermanentProviderError as exc:
+        record(
+            message,
+            MessageStatus.FAILED,
+            exc.message,
+            error_code=exc.code,
+            error_message=exc.message,
+        )
+        return "failed"
+
+    # Forward only: the provider's delivery report may already have arrived.
+    advance(
+        message.pk,
+        MessageStatus.SENT,
+        f"Accepted by {message.provider}",
+        provider_sid=result.sid,
+        provider_status=result.status,
+    )
+    if result.status == MessageStatus.DELIVERED:
+        advance(message.pk, MessageStatus.DELIVERED, f"Reported delivered by {message.provider}")
+    return "sent"
+
+
+def enqueue_send(message: Message) -> None:
+    """Queue the send once the transaction that wrote the message has committed."""
+    message_id = str(message.pk)
+    transaction.on_commit(lambda: send_message.delay(message_id))
+
+
+STALE_QUEUED = timedelta(minutes=5)
+STALE_SENDING = timedelta(minutes=10)
+RECONCILE_BATCH = 500
+
+
+@shared_task(name="actions.reconcile_messages")
+def reconcile_messages() -> dict:
+    """Leave no message stranded (run every minute by Celery beat).
+
+    - queued for over 5 minutes (its task was lost, e.g. the broker was wiped): queue it again;
+      the row lock in send_message makes a duplicate task harmless.
+    - sending for over 10 minutes (a worker died during the provider call): whether the
+      provider accepted it cannot be known, so it is failed, never sent a second time.
+    """
+    now = timezone.now()
+    requeued = 0
+    stale = Message.objects.filter(
+        status=MessageStatus.QUEUED, updated_at__lt=now - STALE_QUEUED
+    ).values_list("pk", flat=True)[:RECONCILE_BATCH]
+    for message_id in stale:
+        send_message.delay(str(message_id))
+        requeued += 1
+    interrupted = 0
+    stuck = Message.objects.filter(
+        status=MessageStatus.SENDING, updated_at__lt=now - STALE_SENDING
+    ).values_list("pk", flat=True)[:RECONCILE_BATCH]
+    for message_id in stuck:
+        interrupted += advance(
+            message_id,
+            MessageStatus.FAILED,
+            "Interrupted while sending: the worker stopped during the provider call. Not "
+            "retried, so that it cannot be sent twice.",
+            error_code="interrupted",
+            error_message="The worker stopped while sending; check the provider's log.",
+        )
+    return {"requeued": requeued, "interrupted": interrupted}

@@ -1,14 +1,41 @@
 from django.urls import path
 
-from actions.views import first_run, health, pages
+from actions.views import actions, agents, channels, docs, first_run, health, messages, pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("setup/", first_run.first_run, name="first_run"),
     path("healthz", health.healthz, name="healthz"),
-    path("actions/", pages.section("actions/list.html"), name="action_list"),
+    # Send-text-message actions
+    path("actions/", actions.action_list, name="action_list"),
+    path("actions/new/", actions.action_form, name="action_create"),
+    path("actions/preview/", actions.action_preview, name="action_preview"),
+    path("actions/<int:pk>/", actions.action_form, name="action_edit"),
+    path("actions/<int:pk>/preview/", actions.action_preview, name="action_preview_edit"),
+    path("actions/<int:pk>/duplicate/", actions.action_duplicate, name="action_duplicate"),
+    path("actions/<int:pk>/toggle/", actions.action_toggle, name="action_toggle"),
+    path("actions/<int:pk>/delete/", actions.action_delete, name="action_delete"),
+    path("actions/<int:pk>/try/", actions.action_try, name="action_try"),
+    # Messaging channels
+    path("channels/", channels.channel_list, name="channel_list"),
+    path("channels/new/", channels.channel_form, name="channel_create"),
+    path("channels/<int:pk>/", channels.channel_form, name="channel_edit"),
+    path("channels/<int:pk>/delete/", channels.channel_delete, name="channel_delete"),
+    path("channels/<int:pk>/test/", channels.channel_test, name="channel_test"),
+    path("messages/<uuid:message_id>/status/", messages.message_status, name="message_status"),
+    path("api/docs/", docs.api_docs, name="api_docs"),
+    # Agents and API keys
+    path("agents/", agents.agent_list, name="agent_list"),
+    path("agents/new/", agents.agent_form, name="agent_create"),
+    path("agents/<int:pk>/", agents.agent_form, name="agent_edit"),
+    path("agents/<int:pk>/delete/", agents.agent_delete, name="agent_delete"),
+    path("agents/<int:pk>/keys/", agents.agent_key_create, name="agent_key_create"),
+    path(
+        "agents/<int:pk>/keys/<int:key_id>/revoke/",
+        agents.agent_key_revoke,
+        name="agent_key_revoke",
+    ),
+    # Not built yet
     path("handoffs/", pages.section("handoffs/list.html"), name="handoff_list"),
-    path("channels/", pages.section("channels/list.html"), name="channel_list"),
-    path("agents/", pages.section("agents/list.html"), name="agent_list"),
     path("send-log/", pages.section("sendlog/list.html"), name="sendlog_list"),
 ]

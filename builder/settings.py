@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -51,6 +52,27 @@ if not SECRET_KEY:
             "or set DEBUG=1 for a development run, which generates one into var/."
         )
     SECRET_KEY = generated_secret("secret_key", lambda: secrets.token_urlsafe(50))
+
+# Fernet keys (comma-separated; the first encrypts, all decrypt, so keys can be rotated) for
+# provider credentials stored in the database.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY is not set. Set it to a Fernet key (for example: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'), "
+            "or set DEBUG=1 for a development run, which generates one into var/."
+        )
+    FIELD_ENCRYPTION_KEYS = [
+        generated_secret("field_encryption_key", lambda: Fernet.generate_key().decode())
+    ]
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY is not a valid Fernet key: 32 url-safe base64-encoded bytes."
+        ) from None
 
 PORT = int(os.environ.get("PORT", "8000"))
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
@@ -230,6 +252,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after this long; it must exceed the hard time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-messages": {"task": "actions.reconcile_messages", "schedule": 60.0},
+}
+
+# Sending: transient provider failures (429, 5xx, timeouts) are retried with exponential
+# backoff and full jitter, base * 2**attempt seconds at most, up to SEND_MAX_ATTEMPTS in all.
+SEND_MAX_ATTEMPTS = int(os.environ.get("SEND_MAX_ATTEMPTS", "5"))
+SEND_RETRY_BASE_SECONDS = float(os.environ.get("SEND_RETRY_BASE_SECONDS", "2"))
 
 # How long /healthz waits for the broker and a worker to answer, in seconds.
 HEALTHZ_TIMEOUT = float(os.environ.get("HEALTHZ_TIMEOUT", "1.0"))

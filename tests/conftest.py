@@ -131,18 +131,47 @@ class Worker:
         Path(self.log.name).unlink(missing_ok=True)
 
 
+@pytest.fixture(scope="session")
+def twilio_emulator():
+    """The local Twilio emulator (tests/twilio_emulator.py), for the whole session."""
+    from tests.twilio_emulator import TwilioEmulator
+
+    with TwilioEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def twilio(twilio_emulator, settings):
+    """The emulator, reset for this test, with the web process pointed at it."""
+    twilio_emulator.reset()
+    settings.TWILIO_API_BASE_URL = twilio_emulator.base_url
+    return twilio_emulator
+
+
 @pytest.fixture(scope="module")
-def celery_worker(django_db_setup, django_db_blocker, redis_url):
+def celery_worker(django_db_setup, django_db_blocker, redis_url, live_server, twilio_emulator):
     """A real Celery worker process for the tests of one module, on Redis and the test DB.
 
+    Its Twilio calls go to the emulator and its status-callback URLs to the live server,
+    whose address becomes PUBLIC_BASE_URL for the module (so webhook signatures check out).
+    Retries back off in tens of milliseconds instead of seconds.
     Module-scoped: started once per module that asks for it, and stopped at the module's end,
     so tests elsewhere can rely on there being no worker.
     """
+    from django.conf import settings
+
     with django_db_blocker.unblock():
-        env = subprocess_env()
+        env = subprocess_env(
+            PUBLIC_BASE_URL=live_server.url,
+            TWILIO_API_BASE_URL=twilio_emulator.base_url,
+            SEND_RETRY_BASE_SECONDS="0.02",
+        )
+    previous = settings.PUBLIC_BASE_URL
+    settings.PUBLIC_BASE_URL = live_server.url
     worker = Worker(env)
     yield worker
     worker.stop()
+    settings.PUBLIC_BASE_URL = previous
 
 
 # --- Browser ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import uuid
 
 os.environ.setdefault("SECRET_KEY", "tests-only-" + "x" * 50)
 os.environ.setdefault("HTTPS", "0")
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdHMtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls around it are sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # A queue of its own per test session, inherited by the worker processes the tests start, so

@@ -54,6 +54,8 @@ class Command(BaseCommand):
             web.append("--noreload")
         worker = [sys.executable, "-m", "celery", "-A", "builder", "worker"]
         worker += ["--loglevel=INFO", "--concurrency=1", "--without-gossip", "--without-mingle"]
+        # Celery beat inside the worker: fine for one development worker, never for several.
+        worker += ["--beat", f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}"]
         for name, argv in (("worker", worker), ("web", web)):
             processes[name] = subprocess.Popen(  # noqa: S603
                 argv,

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from actions.api import views
+
+urlpatterns = [
+    path("openapi.json", views.openapi, name="api_openapi"),
+    path("tools", views.tools, name="api_tools"),
+    path("actions/<str:name>/invoke", views.invoke, name="api_invoke"),
+    path("messages/<str:message_id>", views.message_detail, name="api_message"),
+    path("<path:rest>", views.not_found),
+]

@@ -1,0 +1,101 @@
+"""The agent API, /api/v1/: thin views over actions.invoke and the models."""
+
+import json
+import uuid
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from actions.api.auth import api_view
+from actions.api.errors import ApiError, invalid_request
+from actions.api.openapi import document
+from actions.invoke import invoke_action
+from actions.models import Message
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def read_json(request):
+    """The request body as JSON; too large, not UTF-8 or not JSON is 400 invalid_request."""
+    length = request.headers.get("Content-Length", "0")
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        raise invalid_request(f"The request body must be JSON of at most {MAX_BODY_BYTES} bytes.")
+    raw = request.body
+    if len(raw) > MAX_BODY_BYTES:
+        raise invalid_request(f"The request body must be JSON of at most {MAX_BODY_BYTES} bytes.")
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise invalid_request("The request body is not UTF-8.") from None
+    except json.JSONDecodeError as exc:
+        raise invalid_request(
+            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}."
+        ) from None
+
+
+@api_view("GET")
+def tools(request):
+    actions = request.agent.actions.filter(enabled=True).order_by("name")
+    return JsonResponse({"tools": [action.tool_definition() for action in actions]})
+
+
+@api_view("POST")
+def invoke(request, name):
+    body = read_json(request)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    payload = invoke_action(request.api_key, name, body, key)
+    return JsonResponse(payload, status=202)
+
+
+@login_not_required
+def openapi(request):
+    """The OpenAPI document: public, like any API reference; it holds no secrets."""
+    return JsonResponse(document())
+
+
+@csrf_exempt
+@login_not_required
+def not_found(request, rest):
+    return ApiError(404, "not_found", f"There is no API endpoint /api/v1/{rest}.").response()
+
+
+@api_view("GET")
+def message_detail(request, message_id):
+    try:
+        uuid.UUID(message_id)
+    except ValueError:
+        message = None
+    else:
+        message = Message.objects.filter(pk=message_id, agent=request.agent).first()
+    if message is None:
+        raise ApiError(404, "not_found", "There is no message with this id for this agent.")
+    return JsonResponse(message_payload(message))
+
+
+def message_payload(message: Message) -> dict:
+    error = None
+    if message.error_code or message.error_message:
+        error = {"code": message.error_code, "message": message.error_message}
+    return {
+        "id": str(message.id),
+        "action": message.action_name,
+        "conversation_id": message.conversation_id,
+        "environment": message.environment,
+        "status": message.status,
+        "to": message.to,
+        "from": message.sender,
+        "body": message.body,
+        "provider_sid": message.provider_sid,
+        "error": error,
+        "attempts": message.attempts,
+        "created_at": message.created_at.isoformat(),
+        "updated_at": message.updated_at.isoformat(),
+        "events": [
+            {"status": e.status, "at": e.at.isoformat(), "detail": e.detail}
+            for e in message.events.all()
+        ],
+    }

@@ -1,0 +1,23 @@
+"""Encryption at rest for provider credentials (Fernet, keys from FIELD_ENCRYPTION_KEY)."""
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in settings.FIELD_ENCRYPTION_KEYS])
+
+
+def encrypt(plaintext: str) -> str:
+    return _fernet().encrypt(plaintext.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    """The plaintext; a token no configured key opens is an error naming the setting."""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise ValueError(
+            "A stored credential cannot be decrypted with FIELD_ENCRYPTION_KEY: was the key "
+            "changed without keeping the old one in the list?"
+        ) from None

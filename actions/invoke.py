@@ -1,0 +1,287 @@
+"""Invoking a send-text action at call time: the work behind POST /api/v1/actions/<name>/invoke.
+
+A plain function, callable without HTTP. The order of the checks is the contract's:
+authenticate (done by the caller), find the action, validate the parameters, consent, resolve
+the recipient, render the body, opt-out, then write the message and queue it on commit.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from jsonschema import Draft202012Validator
+
+from actions import gotemplate, schemas, sending, templating
+from actions.api.errors import ApiError, invalid_request
+from actions.models import (
+    Agent,
+    ApiKey,
+    Message,
+    MessageEvent,
+    MessageStatus,
+    OptOut,
+    SendTextAction,
+)
+from actions.tasks import enqueue_send
+
+BODY_FIELDS = {"conversation_id", "contact", "variables", "parameters"}
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass(frozen=True)
+class InvokeRequest:
+    conversation_id: str
+    contact_number: str
+    variables: dict
+    parameters: dict
+
+
+def parse_body(body) -> InvokeRequest:
+    """The invoke body's shape; every problem is 400 invalid_request naming the field."""
+    if not isinstance(body, dict):
+        raise invalid_request("The request body must be a JSON object.")
+    unknown = sorted(set(body) - BODY_FIELDS)
+    if unknown:
+        raise invalid_request(
+            f"Unknown field “{unknown[0]}”: the body may contain conversation_id, contact, "
+            "variables and parameters.",
+            f"/{unknown[0]}",
+        )
+    conversation_id = body.get("conversation_id", "")
+    if conversation_id is None:
+        conversation_id = ""
+    if not isinstance(conversation_id, str) or len(conversation_id) > 200:
+        raise invalid_request(
+            "conversation_id must be a string of at most 200 characters.", "/conversation_id"
+        )
+    contact = body.get("contact") or {}
+    if not isinstance(contact, dict):
+        raise invalid_request('contact must be an object like {"phone_number": "+1…"}.', "/contact")
+    number = contact.get("phone_number") or ""
+    if not isinstance(number, str):
+        raise invalid_request("contact.phone_number must be a string.", "/contact/phone_number")
+    for name in ("variables", "parameters"):
+        value = body.get(name, {})
+        if value is not None and not isinstance(value, dict):
+            raise invalid_request(f"{name} must be a JSON object.", f"/{name}")
+    return InvokeRequest(
+        conversation_id=conversation_id,
+        contact_number=number.strip(),
+        variables=body.get("variables") or {},
+        parameters=body.get("parameters") or {},
+    )
+
+
+def request_hash(action_name: str, body) -> str:
+    canonical = json.dumps([action_name, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def ending(number: str) -> str:
+    return number[-4:]
+
+
+def accepted(message: Message) -> dict:
+    """The 202 answer; rebuilt identically for an idempotent replay."""
+    return {
+        "id": str(message.id),
+        "status": "queued",
+        "to": message.to,
+        "from": message.sender,
+        "body": message.body,
+        "say": (
+            "Tell the caller the text message has been sent to the number ending "
+            f"{ending(message.to)}."
+        ),
+    }
+
+
+def check_parameters(action, effective: dict, parameters: dict) -> None:
+    """Validate against the effective schema; undeclared parameters are refused too."""
+    problems = []
+    declared = effective.get("properties", {})
+    for name in parameters:
+        if name not in declared:
+            problems.append(
+                {
+                    "path": f"/parameters/{name}",
+                    "message": f"“{name}” is not a parameter of {action.name}.",
+                }
+            )
+    missing = []
+    validator = Draft202012Validator(effective)
+    for error in sorted(validator.iter_errors(parameters), key=lambda e: list(e.absolute_path)):
+        path = "/parameters" + "".join(f"/{p}" for p in error.absolute_path)
+        if error.validator == "required":
+            name = error.message.split("'")[1] if "'" in error.message else ""
+            missing.append(name)
+            path = f"/parameters/{name}"
+            message = f"“{name}” is required."
+        else:
+            message = error.message
+        problems.append({"path": path, "message": message})
+    if not problems:
+        return
+    if missing:
+        wanted = [_describe(name, declared.get(name, {})) for name in missing]
+        say = f"Ask the caller for {_join(wanted)}, then call {action.name} again."
+    else:
+        say = (
+            f"Some values were not valid ({problems[0]['path']}: {problems[0]['message']}). "
+            f"Correct them and call {action.name} again."
+        )
+    raise ApiError(
+        400,
+        "invalid_parameters",
+        f"The parameters do not match {action.name}'s schema.",
+        details=problems,
+        say=say,
+    )
+
+
+def _describe(name: str, prop: dict) -> str:
+    description = prop.get("description") if isinstance(prop, dict) else None
+    if description and len(description) < 80:
+        return description[0].lower() + description[1:].rstrip(".")
+    return name.replace("_", " ")
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def invoke_action(key: ApiKey, action_name: str, body, idempotency_key: str = "") -> dict:
+    """Queue the action's message and return the 202 answer; raise ApiError otherwise."""
+    agent = key.agent
+    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise invalid_request(f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY} characters.")
+    action = agent.actions.filter(name=action_name, enabled=True).select_related("channel").first()
+    if action is None:
+        raise ApiError(
+            404,
+            "unknown_action",
+            f"There is no action named “{action_name}” for this agent.",
+            say="That tool is not available. Do not call it again; carry on helping the caller.",
+        )
+    return send_action(action, body, agent=agent, environment=key.environment,
+                       idempotency_key=idempotency_key)  # fmt: skip
+
+
+def send_action(
+    action: SendTextAction,
+    body,
+    *,
+    agent: Agent | None,
+    environment: str,
+    idempotency_key: str = "",
+    is_test: bool = False,
+) -> dict:
+    """Everything after the action is found: shared by the API and the builder's Try it."""
+    fingerprint = request_hash(action.name, body)
+    if idempotency_key:
+        earlier = Message.objects.filter(agent=agent, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return replay(earlier, fingerprint)
+
+    request = parse_body(body)
+    effective = action.effective_schema()
+    check_parameters(action, effective, request.parameters)
+    if action.require_consent and request.parameters.get(schemas.CONSENT_PARAMETER) is not True:
+        raise ApiError(
+            422,
+            "consent_required",
+            "The caller has not consented to receive this text message; nothing was sent.",
+            say=(
+                "Ask the caller whether they agree to receive a text message. Call again with "
+                f"{schemas.CONSENT_PARAMETER} set to true only if they say yes; if they "
+                "decline, do not send it and do not ask again."
+            ),
+        )
+    data = templating.template_data(
+        request.parameters, request.variables, request.contact_number, request.conversation_id
+    )
+    try:
+        to = sending.resolve_recipient(action, data)
+    except sending.RecipientUnavailable as exc:
+        raise ApiError(
+            422,
+            "recipient_unavailable",
+            f"No number to send the text message to: {exc}",
+            say=(
+                "Tell the caller you cannot send the text message because you do not have "
+                "their number. Ask for a number to send it to, or offer to transfer them."
+            ),
+        ) from None
+    try:
+        text = sending.render_body(action, data)
+    except gotemplate.TemplateError as exc:
+        raise ApiError(
+            422,
+            "template_error",
+            f"The message could not be written: {templating.describe_error(exc)}",
+            say="Tell the caller the text message could not be sent; offer another way to help.",
+        ) from None
+    if not text.strip():
+        raise ApiError(
+            400,
+            "invalid_parameters",
+            "The message is empty.",
+            details=[{"path": "/parameters/message", "message": "The message is empty."}],
+            say="Write the text message to send, then call again.",
+        )
+    channel = action.channel
+    sender = channel.sender_for(environment)
+    if OptOut.blocks(to, sender):
+        raise ApiError(
+            422,
+            "opted_out",
+            "This number has opted out of text messages from this sender; nothing was sent.",
+            say=(
+                "Tell the caller their number has opted out of our text messages, so none was "
+                "sent. Offer to help another way."
+            ),
+        )
+
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                action=action,
+                action_name=action.name,
+                channel=channel,
+                channel_name=channel.name,
+                agent=agent,
+                agent_name=agent.name if agent else "",
+                is_test=is_test,
+                environment=environment,
+                conversation_id=request.conversation_id,
+                to=to,
+                sender=sender,
+                body=text,
+                parameters=request.parameters,
+                variables=request.variables,
+                provider=channel.provider,
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint if idempotency_key else "",
+            )
+            source = f"Invoked by {agent.name}" if agent else "Tried from the builder"
+            MessageEvent.objects.create(message=message, status=MessageStatus.QUEUED, detail=source)
+            enqueue_send(message)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # Another request with the same key won the race: answer as it did.
+        earlier = Message.objects.get(agent=agent, idempotency_key=idempotency_key)
+        return replay(earlier, fingerprint)
+    return accepted(message)
+
+
+def replay(earlier: Message, fingerprint: str) -> dict:
+    if earlier.request_hash != fingerprint:
+        raise ApiError(
+            409,
+            "idempotency_conflict",
+            "This Idempotency-Key was already used with a different request.",
+            say="Do not retry this request; carry on helping the caller.",
+        )
+    return accepted(earlier)

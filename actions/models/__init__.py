@@ -1,0 +1,19 @@
+from actions.models.action import RecipientMode, SendTextAction
+from actions.models.agent import Agent, ApiKey
+from actions.models.channel import Environment, MessagingChannel, Provider
+from actions.models.message import Message, MessageEvent, MessageStatus, OptOut, OptOutSource
+
+__all__ = [
+    "Agent",
+    "ApiKey",
+    "Environment",
+    "Message",
+    "MessageEvent",
+    "MessageStatus",
+    "MessagingChannel",
+    "OptOut",
+    "OptOutSource",
+    "Provider",
+    "RecipientMode",
+    "SendTextAction",
+]

@@ -1,0 +1,95 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+from actions.models.channel import Environment
+from actions.validation import validate_identifier
+
+KEY_PREFIX = "sb"
+# How stale last_used_at may get: one write a minute per key, not one per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class Agent(models.Model):
+    """A voice agent that calls the API: its keys, and the actions it may use."""
+
+    name = models.CharField(max_length=64, unique=True, validators=[validate_identifier])
+    description = models.TextField(blank=True)
+    actions = models.ManyToManyField("actions.SendTextAction", blank=True, related_name="agents")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+def hash_key(key: str) -> str:
+    # Keys are 256-bit random strings, so a plain SHA-256 cannot be brute-forced; a slow
+    # password hash would only slow every API call down.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """An agent's key for one environment. Only a hash and a short prefix are stored."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="api_keys")
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    label = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=32, help_text="The start of the key, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.agent.name}, {self.environment})"
+
+    @classmethod
+    def issue(cls, agent: Agent, environment: str, label: str = "") -> tuple["ApiKey", str]:
+        """Create a key; the plaintext is returned once and never stored."""
+        plaintext = f"{KEY_PREFIX}_{environment}_{secrets.token_urlsafe(32)}"
+        key = cls.objects.create(
+            agent=agent,
+            environment=environment,
+            label=label,
+            prefix=plaintext[: len(KEY_PREFIX) + len(environment) + 8],
+            key_hash=hash_key(plaintext),
+        )
+        return key, plaintext
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+    def touch(self) -> None:
+        """Record use, at most once per LAST_USED_RESOLUTION, with one conditional UPDATE."""
+        now = timezone.now()
+        if self.last_used_at and now - self.last_used_at < LAST_USED_RESOLUTION:
+            return
+        ApiKey.objects.filter(pk=self.pk).filter(
+            models.Q(last_used_at__isnull=True)
+            | models.Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        ).update(last_used_at=now)
+        self.last_used_at = now

@@ -1,0 +1,92 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from actions import crypto
+from actions.validation import normalise_sender, validate_account_sid, validate_identifier
+
+
+class Provider(models.TextChoices):
+    TWILIO = "twilio", "Twilio"
+    CONSOLE = "console", "Console (writes to the log, for development)"
+
+
+class Environment(models.TextChoices):
+    SANDBOX = "sandbox", "Sandbox"
+    PRE_RELEASE = "pre_release", "Pre-release"
+    LIVE = "live", "Live"
+
+
+class MessagingChannel(models.Model):
+    """A named, SMS-capable sender: a number (or Messaging Service) per environment."""
+
+    name = models.CharField(max_length=64, unique=True, validators=[validate_identifier])
+    provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.TWILIO)
+    sender = models.CharField(
+        max_length=40,
+        help_text="An E.164 number such as +15005550006, or a Twilio Messaging Service SID (MG…).",
+    )
+    sender_sandbox = models.CharField("sandbox sender", max_length=40, blank=True)
+    sender_pre_release = models.CharField("pre-release sender", max_length=40, blank=True)
+    sender_live = models.CharField("live sender", max_length=40, blank=True)
+    account_sid = models.CharField(
+        "Twilio Account SID",
+        max_length=34,
+        blank=True,
+        validators=[validate_account_sid],
+        help_text="Leave blank to use TWILIO_ACCOUNT_SID from the environment.",
+    )
+    # Fernet token; the plaintext is never stored, rendered or logged.
+    auth_token_encrypted = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    SENDER_FIELDS = ("sender", "sender_sandbox", "sender_pre_release", "sender_live")
+
+    def clean(self):
+        errors = {}
+        for field in self.SENDER_FIELDS:
+            value = getattr(self, field)
+            if value:
+                try:
+                    setattr(self, field, normalise_sender(value))
+                except ValidationError as exc:
+                    errors[field] = exc.messages
+        if self.provider == Provider.TWILIO:
+            if not (self.account_sid or settings.TWILIO_ACCOUNT_SID):
+                errors["account_sid"] = [
+                    "A Twilio channel needs an Account SID "
+                    "(or TWILIO_ACCOUNT_SID in the environment)."
+                ]
+            if not (self.auth_token_encrypted or settings.TWILIO_AUTH_TOKEN):
+                errors["auth_token"] = [
+                    "A Twilio channel needs an auth token "
+                    "(or TWILIO_AUTH_TOKEN in the environment)."
+                ]
+        if errors:
+            raise ValidationError(errors)
+
+    def sender_for(self, environment: str) -> str:
+        return getattr(self, f"sender_{environment}", "") or self.sender
+
+    # --- credentials ---------------------------------------------------------------------
+    @property
+    def has_auth_token(self) -> bool:
+        return bool(self.auth_token_encrypted)
+
+    def set_auth_token(self, token: str) -> None:
+        self.auth_token_encrypted = crypto.encrypt(token) if token else ""
+
+    def credentials(self) -> tuple[str, str]:
+        """(account SID, auth token): each the channel's own, else the environment's."""
+        token = crypto.decrypt(self.auth_token_encrypted) if self.auth_token_encrypted else ""
+        return (
+            self.account_sid or settings.TWILIO_ACCOUNT_SID,
+            token or settings.TWILIO_AUTH_TOKEN,
+        )

@@ -1,0 +1,141 @@
+import uuid
+
+import phonenumbers
+from django.db import models
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+
+
+TERMINAL_STATUSES = {MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED}
+# Statuses only move forward: a late "sent" never overwrites "delivered".
+STATUS_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.UNDELIVERED: 3,
+    MessageStatus.FAILED: 3,
+}
+
+
+class Message(models.Model):
+    """One SMS: what was sent, to whom, from where, and where it is now (the send log)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    action = models.ForeignKey(
+        "actions.SendTextAction", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    channel = models.ForeignKey(
+        "actions.MessagingChannel", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    agent = models.ForeignKey("actions.Agent", null=True, blank=True, on_delete=models.SET_NULL)
+    # Names as they were at send time, so the log still reads after a rename or a delete.
+    action_name = models.CharField(max_length=64, blank=True)
+    channel_name = models.CharField(max_length=64, blank=True)
+    agent_name = models.CharField(max_length=64, blank=True)
+    is_test = models.BooleanField(
+        default=False, help_text="Sent from the builder, not by an agent."
+    )
+    environment = models.CharField(max_length=16, blank=True)
+    conversation_id = models.CharField(max_length=200, blank=True)
+    to = models.CharField(max_length=20)
+    sender = models.CharField(max_length=40)
+    body = models.TextField()
+    parameters = models.JSONField(default=dict, blank=True)
+    variables = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    provider = models.CharField(max_length=16)
+    provider_sid = models.CharField(max_length=64, blank=True)
+    provider_status = models.CharField(max_length=32, blank=True)
+    error_code = models.CharField(max_length=16, blank=True)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The agent's Idempotency-Key header, and a hash of the request it came with.
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Concurrent retries of one request create one message: the database decides.
+            models.UniqueConstraint(
+                fields=["agent", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="message_unique_idempotency_key_per_agent",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.action_name or 'test'} → {self.to_masked}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def to_masked(self) -> str:
+        return mask_number(self.to)
+
+
+def mask_number(number: str) -> str:
+    """+447700900123 -> +44 ••• ••• 0123: enough to recognise, not enough to dial."""
+    try:
+        country = f"+{phonenumbers.parse(number, None).country_code}"
+    except phonenumbers.NumberParseException:
+        country = ""
+    if len(number) < 8 or not country:
+        return "•" * len(number)
+    return f"{country} ••• ••• {number[-4:]}"
+
+
+class MessageEvent(models.Model):
+    """One step of a message's journey: its timeline."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=16, choices=MessageStatus.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    detail = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class OptOutSource(models.TextChoices):
+    INBOUND = "inbound", "Replied STOP"
+    MANUAL = "manual", "Added by an admin"
+
+
+class OptOut(models.Model):
+    """A number that asked not to be texted from a sender (or from any sender, when blank)."""
+
+    number = models.CharField(max_length=20)
+    sender = models.CharField(max_length=40, blank=True)
+    source = models.CharField(max_length=16, choices=OptOutSource.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["number", "sender"], name="optout_unique_number_sender")
+        ]
+
+    def __str__(self):
+        return f"{mask_number(self.number)} from {self.sender or 'every sender'}"
+
+    @classmethod
+    def blocks(cls, number: str, sender: str) -> bool:
+        return cls.objects.filter(number=number, sender__in=[sender, ""]).exists()

@@ -1,0 +1,47 @@
+"""SMS providers: one `send()` each, transient and permanent failures told apart by type.
+
+The send task decides retries in one place: `TransientProviderError` is retried with
+backoff, `PermanentProviderError` fails the message with the provider's code and text.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OutgoingSms:
+    to: str
+    sender: str  # E.164 number or Twilio Messaging Service SID (MG…)
+    body: str
+    status_callback: str = ""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sid: str
+    status: str  # the provider's status word, e.g. "queued", "sent", "delivered"
+
+
+class ProviderError(Exception):
+    def __init__(self, message: str, *, code: str = "", status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+class TransientProviderError(ProviderError):
+    """Worth retrying: rate limited, provider down, timeout, connection refused."""
+
+
+class PermanentProviderError(ProviderError):
+    """Retrying cannot help: invalid number, unsubscribed recipient, bad credentials."""
+
+
+def provider_for(channel):
+    """The provider that sends for a channel."""
+    from actions.providers import console, twilio
+
+    if channel.provider == "console":
+        return console.ConsoleProvider()
+    account_sid, auth_token = channel.credentials()
+    return twilio.TwilioProvider(account_sid, auth_token)

@@ -1,0 +1,92 @@
+"""Validators shared by the builder forms, the Django admin, the YAML import and the API.
+
+Each raises django.core.exceptions.ValidationError with a message a person can act on.
+"""
+
+import re
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+
+TOOL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
+IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+MESSAGING_SERVICE_SID_RE = re.compile(r"^MG[0-9a-fA-F]{32}$")
+ACCOUNT_SID_RE = re.compile(r"^AC[0-9a-fA-F]{32}$")
+
+# Digits and the separators people type; letters (vanity numbers) are refused, not converted.
+PHONE_CHARACTERS_RE = re.compile(r"^\+?[0-9 ()./-]+$")
+E164_HINT = (
+    "Enter the number in international format, starting with + and the country code, "
+    "e.g. +15551234567."
+)
+
+
+def normalise_e164(value: str) -> str:
+    """`+1 (555) 123-4567` -> `+15551234567`; anything that cannot be a phone number is refused.
+
+    Numbers are checked for a possible length per country, not against allocation tables,
+    so that Twilio's test numbers and fictional 555 numbers are accepted.
+    """
+    text = (value or "").strip()
+    if not PHONE_CHARACTERS_RE.match(text):
+        raise ValidationError(f"“{text}” is not a phone number: use digits only. {E164_HINT}")
+    if not text.startswith("+"):
+        raise ValidationError(f"“{text}” is not an international phone number. {E164_HINT}")
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(f"“{text}” is not a phone number. {E164_HINT}") from None
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationError(
+            f"“{text}” has the wrong number of digits for its country code. {E164_HINT}"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_e164(value: str) -> bool:
+    try:
+        return normalise_e164(value) == value
+    except ValidationError:
+        return False
+
+
+def normalise_sender(value: str) -> str:
+    """A sender is an E.164 number or a Twilio Messaging Service SID (MG + 32 hex digits)."""
+    text = (value or "").strip()
+    if text[:2].upper() == "MG":
+        if not MESSAGING_SERVICE_SID_RE.match(text):
+            raise ValidationError(
+                "A Messaging Service SID is MG followed by 32 hexadecimal digits "
+                "(find it in the Twilio console under Messaging > Services)."
+            )
+        return "MG" + text[2:].lower()
+    try:
+        return normalise_e164(text)
+    except ValidationError as exc:
+        raise ValidationError(
+            f"{exc.messages[0]} A Twilio Messaging Service SID (MG…) is also accepted."
+        ) from None
+
+
+def validate_account_sid(value: str) -> None:
+    if value and not ACCOUNT_SID_RE.match(value):
+        raise ValidationError(
+            "A Twilio Account SID is AC followed by 32 hexadecimal digits "
+            "(find it on the Twilio console's home page)."
+        )
+
+
+def validate_tool_name(value: str) -> None:
+    if not TOOL_NAME_RE.match(value or ""):
+        raise ValidationError(
+            "Use 1 to 64 letters, digits and underscores, starting with a letter or an "
+            "underscore (the name the voice agent calls, e.g. send_booking_confirmation)."
+        )
+
+
+def validate_identifier(value: str) -> None:
+    if not IDENTIFIER_RE.match(value or ""):
+        raise ValidationError(
+            "Use 1 to 64 lowercase letters, digits and underscores, starting with a letter "
+            "(e.g. customer_notifications)."
+        )

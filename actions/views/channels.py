@@ -1,0 +1,72 @@
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from actions.forms import ChannelForm, TestMessageForm
+from actions.models import Message, MessageEvent, MessageStatus, MessagingChannel
+from actions.tasks import enqueue_send
+
+
+def channel_list(request):
+    channels = MessagingChannel.objects.all()
+    return render(request, "channels/list.html", {"channels": channels})
+
+
+def channel_form(request, pk=None):
+    channel = get_object_or_404(MessagingChannel, pk=pk) if pk else MessagingChannel()
+    form = ChannelForm(request.POST or None, instance=channel)
+    if request.method == "POST" and form.is_valid():
+        channel = form.save()
+        messages.success(request, f"Channel “{channel.name}” saved.")
+        return redirect("channel_edit", pk=channel.pk)
+    context = {"form": form, "channel": channel, "test_form": TestMessageForm()}
+    return render(request, "channels/form.html", context)
+
+
+def channel_delete(request, pk):
+    channel = get_object_or_404(MessagingChannel, pk=pk)
+    used_by = list(channel.actions.order_by("name").values_list("name", flat=True))
+    if request.method == "POST" and not used_by:
+        try:
+            channel.delete()
+        except ProtectedError:  # an action took it up since the page was shown
+            return redirect("channel_delete", pk=pk)
+        messages.success(request, f"Channel “{channel.name}” deleted.")
+        return redirect("channel_list")
+    return render(request, "channels/delete.html", {"channel": channel, "used_by": used_by})
+
+
+TEST_BODY = "This is a test message from Switchboard, sent through the channel “{name}”."
+
+
+@require_POST
+def channel_test(request, pk):
+    """Queue one test SMS through the worker; the page then polls its status."""
+    channel = get_object_or_404(MessagingChannel, pk=pk)
+    form = TestMessageForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "channels/form.html#test-panel", {"channel": channel, "test_form": form}
+        )
+    environment = form.cleaned_data["environment"]
+    with transaction.atomic():
+        message = Message.objects.create(
+            channel=channel,
+            channel_name=channel.name,
+            is_test=True,
+            environment=environment,
+            to=form.cleaned_data["to"],
+            sender=channel.sender_for(environment) if environment else channel.sender,
+            body=TEST_BODY.format(name=channel.name),
+            provider=channel.provider,
+        )
+        MessageEvent.objects.create(
+            message=message, status=MessageStatus.QUEUED, detail="Test message from the builder"
+        )
+        enqueue_send(message)
+    if not request.htmx:
+        return redirect("message_status", message_id=message.pk)
+    context = {"channel": channel, "test_form": TestMessageForm(), "message": message}
+    return render(request, "channels/form.html#test-panel", context)

@@ -1,0 +1,51 @@
+"""Small helpers that create valid objects for tests."""
+
+from actions.models import MessagingChannel, SendTextAction
+
+BOOKING_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "booking_reference": {"type": "string", "description": "The booking reference number"}
+    },
+    "required": ["booking_reference"],
+}
+BOOKING_MESSAGE = (
+    "Hi, your booking is confirmed! Reference: {{ .parameters.booking_reference }}. "
+    "Reply to this message if you need to make changes."
+)
+
+
+def make_channel(name="customer_notifications", provider="console", **fields) -> MessagingChannel:
+    channel = MessagingChannel(name=name, provider=provider, sender="+15005550006", **fields)
+    channel.full_clean()
+    channel.save()
+    return channel
+
+
+def make_twilio_channel(emulator, name="customer_notifications", **fields) -> MessagingChannel:
+    """A Twilio channel whose credentials the emulator accepts."""
+    channel = MessagingChannel(
+        name=name,
+        provider="twilio",
+        sender="+15005550006",
+        account_sid=emulator.account_sid,
+        **fields,
+    )
+    channel.set_auth_token(emulator.auth_token)
+    channel.full_clean()
+    channel.save()
+    return channel
+
+
+def make_action(channel=None, name="send_booking_confirmation", **fields) -> SendTextAction:
+    values = {
+        "description": "Sends a booking confirmation SMS to the caller. Use after the caller "
+        "has confirmed their booking details.",
+        "parameters_schema": BOOKING_SCHEMA,
+        "message_template": BOOKING_MESSAGE,
+    }
+    values.update(fields)
+    action = SendTextAction(name=name, channel=channel or make_channel(), **values)
+    action.full_clean()
+    action.save()
+    return action

@@ -1,0 +1,51 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from actions.models import Message
+from actions.tasks import backoff, reconcile_messages
+from tests.factories import make_channel
+
+pytestmark = pytest.mark.django_db
+
+
+def message(status, minutes_ago):
+    channel = make_channel(name=f"c{Message.objects.count()}")
+    created = Message.objects.create(
+        channel=channel,
+        to="+15551234567",
+        sender="+15005550006",
+        body="x",
+        provider="console",
+        status=status,
+    )
+    Message.objects.filter(pk=created.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+    return created
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_ceiling(settings):
+    settings.SEND_RETRY_BASE_SECONDS = 2
+    assert all(0 <= backoff(1) <= 4 for _ in range(100))
+    assert all(0 <= backoff(3) <= 16 for _ in range(100))
+    assert all(backoff(30) <= 300 for _ in range(100))
+    assert len({backoff(5) for _ in range(20)}) > 1
+
+
+def test_reconcile_requeues_stale_queued_messages_and_fails_stuck_sends(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    queued_old = message("queued", 6)
+    message("queued", 1)
+    sending_old = message("sending", 11)
+    sending_new = message("sending", 2)
+    sent = []
+    monkeypatch.setattr("actions.tasks.send_message.delay", sent.append)
+    assert reconcile_messages() == {"requeued": 1, "interrupted": 1}
+    assert sent == [str(queued_old.pk)]
+    sending_old.refresh_from_db()
+    sending_new.refresh_from_db()
+    assert sending_old.status == "failed" and sending_old.error_code == "interrupted"
+    assert sending_new.status == "sending"

@@ -1,0 +1,66 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from actions.validation import (
+    normalise_e164,
+    normalise_sender,
+    validate_account_sid,
+    validate_identifier,
+    validate_tool_name,
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("+1 (555) 123-4567", "+15551234567"),
+        ("+44 1234 567890", "+441234567890"),
+        (" +15005550006 ", "+15005550006"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+    ],
+)
+def test_phone_numbers_are_normalised_to_e164(typed, stored):
+    assert normalise_e164(typed) == stored
+
+
+@pytest.mark.parametrize(
+    "typed", ["5551234567", "+4412", "+999123456", "hello", "", "+1 555 CALL NOW"]
+)
+def test_what_cannot_be_an_international_number_is_refused_with_the_format(typed):
+    with pytest.raises(ValidationError) as exc:
+        normalise_e164(typed)
+    assert "+15551234567" in exc.value.messages[0]
+
+
+def test_a_sender_is_a_number_or_a_messaging_service_sid():
+    sid = "MG" + "ab" * 16
+    assert normalise_sender(sid) == sid
+    assert normalise_sender("+1 500 555 0006") == "+15005550006"
+    with pytest.raises(ValidationError, match="32 hexadecimal"):
+        normalise_sender("MG123")
+    with pytest.raises(ValidationError, match="Messaging Service SID"):
+        normalise_sender("not a sender")
+
+
+def test_an_account_sid_is_ac_and_32_hex_digits():
+    validate_account_sid("AC" + "0" * 32)
+    validate_account_sid("")
+    with pytest.raises(ValidationError, match="AC followed by 32"):
+        validate_account_sid("AC123")
+
+
+@pytest.mark.parametrize("name", ["send_booking_confirmation", "_x", "A1", "a" * 64])
+def test_valid_tool_names(name):
+    validate_tool_name(name)
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "send-sms", "send sms", "a" * 65, "né"])
+def test_invalid_tool_names_are_refused(name):
+    with pytest.raises(ValidationError, match="letters, digits and underscores"):
+        validate_tool_name(name)
+
+
+def test_identifiers_are_lowercase():
+    validate_identifier("customer_notifications")
+    with pytest.raises(ValidationError):
+        validate_identifier("Customer Notifications")
