@@ -1,5 +1,7 @@
 """Encryption at rest for provider credentials (Fernet, keys from FIELD_ENCRYPTION_KEY)."""
 
+import functools
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
@@ -12,8 +14,12 @@ def encrypt(plaintext: str) -> str:
     return _fernet().encrypt(plaintext.encode()).decode()
 
 
+@functools.lru_cache(maxsize=256)
 def decrypt(token: str) -> str:
-    """The plaintext; a token no configured key opens is an error naming the setting."""
+    """The plaintext; a token no configured key opens is an error naming the setting.
+
+    Cached: a worker decrypts each channel's token once, not once per message.
+    """
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:

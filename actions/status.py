@@ -1,25 +1,129 @@
-"""Moving a message's status: forward only, one timeline event per change."""
+"""Moving a message's status with one conditional UPDATE, and a timeline event per move.
 
-from django.db import transaction
+This is the send path's hot loop (every message moves three or four times), so the
+statements are written once as SQL rather than built by the ORM for every call: the ORM
+spends more time compiling these few statements than the database spends running them
+(bench/worker_bench.py).
+"""
 
-from actions.models import Message, MessageEvent
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from actions.models import Message, MessageEvent, MessagingChannel
+from actions.models.channel import resolve_credentials
 from actions.models.message import STATUS_RANK
+
+_MESSAGE = Message._meta.db_table
+_EVENT = MessageEvent._meta.db_table
+_CHANNEL = MessagingChannel._meta.db_table
+_UPDATABLE = {
+    "attempts",
+    "provider_sid",
+    "provider_status",
+    "error_code",
+    "error_message",
+}
+
+
+def _pk(message_id):
+    return Message._meta.pk.get_db_prep_value(message_id, connection)
+
+
+def _now():
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def _record_event(cursor, message_id, status: str, detail: str) -> None:
+    data = MessageEvent._meta.get_field("data").get_db_prep_value({}, connection)
+    cursor.execute(
+        f"INSERT INTO {_EVENT} (message_id, status, at, detail, data) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s, %s)",
+        [_pk(message_id), status, _now(), detail, data],
+    )
+
+
+def move(message_id, allowed_from, status: str, detail: str = "", **fields) -> bool:
+    """Move the message to `status` if it is in one of `allowed_from`; return whether it moved.
+
+    The UPDATE's WHERE clause decides, so two workers or two reports can never both win.
+    `fields` (provider SID, error code…) are saved only when the status moves.
+    """
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"cannot set {', '.join(sorted(unknown))} here")
+    names = sorted(fields)
+    assignments = "".join(f", {name} = %s" for name in names)
+    placeholders = ", ".join(["%s"] * len(allowed_from))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_MESSAGE} SET status = %s, updated_at = %s{assignments} "  # noqa: S608
+            f"WHERE id = %s AND status IN ({placeholders})",
+            [status, _now(), *(fields[n] for n in names), _pk(message_id), *allowed_from],
+        )
+        moved = cursor.rowcount == 1
+        if moved:
+            _record_event(cursor, message_id, status, detail)
+    return moved
 
 
 def advance(message_id, status: str, detail: str = "", **fields) -> bool:
-    """Move the message to `status` if that is forward; return whether it moved.
+    """Move forward only: a late or duplicated report never moves a status back (a late
+    `sent` never overwrites `delivered`)."""
+    behind = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+    return move(message_id, behind, status, detail, **fields)
 
-    Runs under a row lock, so a late or duplicated report never moves a status back (a
-    late `sent` never overwrites `delivered`), and concurrent reports apply one at a time.
-    `fields` (provider SID, error code…) are saved only when the status moves.
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """What sending needs of a channel: its provider and credentials."""
+
+    provider: str
+    account_sid: str
+    auth_token_encrypted: str
+
+    def credentials(self) -> tuple[str, str]:
+        return resolve_credentials(self.account_sid, self.auth_token_encrypted)
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A message this caller has taken for sending."""
+
+    id: object
+    attempts: int
+    to: str
+    sender: str
+    body: str
+    provider: str
+    channel: ChannelRef | None
+
+
+def claim(message_id) -> tuple[ClaimedMessage | None, str]:
+    """Take a queued message for sending (queued -> sending, one more attempt).
+
+    Returns (the message, "") when this caller won it, or (None, why not) when another task
+    already did, or it is gone. Committed before the caller sends.
     """
-    with transaction.atomic():
-        message = Message.objects.select_for_update().get(pk=message_id)
-        if STATUS_RANK[status] <= STATUS_RANK[message.status]:
-            return False
-        message.status = status
-        for name, value in fields.items():
-            setattr(message, name, value)
-        message.save(update_fields=["status", "updated_at", *fields])
-        MessageEvent.objects.create(message=message, status=status, detail=detail)
-    return True
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_MESSAGE} SET status = %s, attempts = attempts + 1, updated_at = %s "  # noqa: S608
+            "WHERE id = %s AND status = %s",
+            ["sending", _now(), _pk(message_id), "queued"],
+        )
+        claimed = cursor.rowcount == 1
+        cursor.execute(
+            f'SELECT m.status, m.attempts, m."to", m.sender, m.body, m.provider, '  # noqa: S608
+            "c.provider, c.account_sid, c.auth_token_encrypted "
+            f"FROM {_MESSAGE} m LEFT JOIN {_CHANNEL} c ON c.id = m.channel_id WHERE m.id = %s",
+            [_pk(message_id)],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None, "missing"
+        if not claimed:
+            return None, f"already {row[0]}"
+        _record_event(cursor, message_id, "sending", f"Attempt {row[1]}")
+    channel = ChannelRef(*row[6:9]) if row[6] is not None else None
+    return ClaimedMessage(message_id, *row[1:6], channel=channel), ""

@@ -9,21 +9,21 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from actions.models import Message, MessageEvent, MessageStatus
+from actions.models import Message, MessageStatus
 from actions.providers import (
     OutgoingSms,
     PermanentProviderError,
     TransientProviderError,
     provider_for,
 )
-from actions.status import advance
+from actions.status import advance, claim, move
 
 logger = logging.getLogger(__name__)
 
 BACKOFF_MAX_SECONDS = 300
 
 
-@shared_task(name="actions.echo")
+@shared_task(name="actions.echo", ignore_result=False)
 def echo(value):
     """Return the value it was given: proves the queue, a worker and results work end to end."""
     return value
@@ -35,56 +35,43 @@ def backoff(attempt: int) -> float:
     return random.uniform(0, ceiling)  # noqa: S311
 
 
-def status_callback_url(message: Message) -> str:
+def status_callback_url(message_id) -> str:
     # The message id in the URL finds the message even when the report arrives before the
     # worker has stored the provider's SID.
-    return f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status?message={message.pk}"
-
-
-def record(message: Message, status: str, detail: str = "", **fields) -> None:
-    """Move the message to `status` (with `fields`) and add the step to its timeline."""
-    message.status = status
-    for name, value in fields.items():
-        setattr(message, name, value)
-    message.save(update_fields=["status", "updated_at", *fields])
-    MessageEvent.objects.create(message=message, status=status, detail=detail)
+    return f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status?message={message_id}"
 
 
 @shared_task(bind=True, name="actions.send_message", max_retries=None)
 def send_message(self, message_id: str) -> str:
     """Send one queued message through its channel's provider, exactly once.
 
-    The row lock and the queued -> sending move make a redelivered or duplicated task a
-    no-op: only the task that moves the message out of `queued` calls the provider.
+    Claiming the message (queued -> sending) is one conditional UPDATE committed before
+    the provider is called: a redelivered or duplicated task finds it claimed and does
+    nothing, so no message is sent twice.
     """
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("channel")
-            .filter(pk=message_id)
-        ).first()
-        if message is None:
+    message, why_not = claim(message_id)
+    if message is None:
+        if why_not == "missing":
             logger.warning("send_message: message %s does not exist", message_id)
-            return "missing"
-        if message.status != MessageStatus.QUEUED:
-            return f"already {message.status}"
-        attempt = message.attempts + 1
-        record(message, MessageStatus.SENDING, f"Attempt {attempt}", attempts=attempt)
+        return why_not
+    attempt = message.attempts
 
     sms = OutgoingSms(
         to=message.to,
         sender=message.sender,
         body=message.body,
-        status_callback=status_callback_url(message) if message.provider == "twilio" else "",
+        status_callback=status_callback_url(message.id) if message.provider == "twilio" else "",
     )
+    sending = [MessageStatus.SENDING]
     try:
         if message.channel is None:
             raise PermanentProviderError("The message's channel was deleted before sending.")
         result = provider_for(message.channel).send(sms)
     except TransientProviderError as exc:
         if attempt >= settings.SEND_MAX_ATTEMPTS:
-            record(
-                message,
+            move(
+                message.id,
+                sending,
                 MessageStatus.FAILED,
                 f"Gave up after {attempt} attempts: {exc.message}",
                 error_code=exc.code,
@@ -92,11 +79,13 @@ def send_message(self, message_id: str) -> str:
             )
             return "failed"
         delay = backoff(attempt)
-        record(message, MessageStatus.QUEUED, f"Retrying in {delay:.1f}s: {exc.message}")
+        detail = f"Retrying in {delay:.1f}s: {exc.message}"
+        move(message.id, sending, MessageStatus.QUEUED, detail)
         raise self.retry(countdown=delay) from None
     except PermanentProviderError as exc:
-        record(
-            message,
+        move(
+            message.id,
+            sending,
             MessageStatus.FAILED,
             exc.message,
             error_code=exc.code,
@@ -106,14 +95,14 @@ def send_message(self, message_id: str) -> str:
 
     # Forward only: the provider's delivery report may already have arrived.
     advance(
-        message.pk,
+        message.id,
         MessageStatus.SENT,
         f"Accepted by {message.provider}",
         provider_sid=result.sid,
         provider_status=result.status,
     )
     if result.status == MessageStatus.DELIVERED:
-        advance(message.pk, MessageStatus.DELIVERED, f"Reported delivered by {message.provider}")
+        advance(message.id, MessageStatus.DELIVERED, f"Reported delivered by {message.provider}")
     return "sent"
 
 

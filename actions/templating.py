@@ -52,7 +52,9 @@ def check_template(source: str, declared: set[str]) -> None:
                 f"{dotted} does not exist: a template can read .parameters.NAME, "
                 ".variables.NAME, .contact.phone_number and .conversation_id."
             )
-        elif root == "parameters" and len(chain) > 1 and chain[1] not in declared:
+        elif (
+            root == "parameters" and len(chain) > 1 and chain[1] != "*" and chain[1] not in declared
+        ):
             problems.append(
                 f"{dotted} reads the parameter “{chain[1]}”, which the parameters schema does "
                 f"not declare. Add a parameter named {chain[1]}, or correct the name."

@@ -171,6 +171,29 @@ SCHEMAS = {
 }
 
 PATHS = {
+    "/api/v1/ping": {
+        "get": {
+            "operationId": "ping",
+            "summary": "Check an API key",
+            "responses": {
+                "200": {
+                    "description": "The key's agent and environment.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "agent": {"type": "string"},
+                                    "environment": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                **_errors(401),
+            },
+        }
+    },
     "/api/v1/tools": {
         "get": {
             "operationId": "listTools",

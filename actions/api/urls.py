@@ -4,6 +4,7 @@ from actions.api import views
 
 urlpatterns = [
     path("openapi.json", views.openapi, name="api_openapi"),
+    path("ping", views.ping, name="api_ping"),
     path("tools", views.tools, name="api_tools"),
     path("actions/<str:name>/invoke", views.invoke, name="api_invoke"),
     path("messages/<str:message_id>", views.message_detail, name="api_message"),

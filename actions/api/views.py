@@ -38,6 +38,12 @@ def read_json(request):
 
 
 @api_view("GET")
+def ping(request):
+    """Check a key: which agent and environment it belongs to."""
+    return JsonResponse({"agent": request.agent.name, "environment": request.api_key.environment})
+
+
+@api_view("GET")
 def tools(request):
     actions = request.agent.actions.filter(enabled=True).order_by("name")
     return JsonResponse({"tools": [action.tool_definition() for action in actions]})

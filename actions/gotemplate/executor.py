@@ -167,8 +167,10 @@ def eval_field(st, name, has_args, receiver, iface):
         return MISSING
     if receiver is None:
         raise exec_error(st, f"nil pointer evaluating interface {{}}.{name}")
-    if isinstance(receiver, dict):
-        return eval_field(st, name, has_args, dict(receiver), iface)
+    if isinstance(receiver, dict):  # a NilMap, the root of null data: it has no keys
+        if has_args:
+            raise exec_error(st, f"{name} is not a method but has arguments")
+        return _missing_key(st, name)
     typ = "interface {}" if iface else type_name(receiver)
     raise exec_error(st, f"can't evaluate field {name} in type {typ}")
 
@@ -933,6 +935,3 @@ def execute(templates, data, missingkey=0, name="tmpl"):
         e.partial_output = valid_text("".join(st.out))
         raise e from None
     return valid_text("".join(st.out))
-
-
-__all__ = ["Compiler", "execute", "MISSINGKEY_MODES", "MAX_OUTPUT_BYTES"]

@@ -13,10 +13,8 @@ from .values import (
     K_COMPLEX,
     K_FLOAT,
     K_INT,
-    K_INVALID,
     K_LIST,
     K_MAP,
-    K_NIL,
     K_OTHER,
     K_STRING,
     K_UINT8,
@@ -1007,21 +1005,3 @@ def _int_from_arg(a, arg_num):
         if num > _TOO_LARGE or num < -_TOO_LARGE:
             num, is_int = 0, False
     return num, is_int, new_arg_num
-
-
-__all__ = [
-    "FormatTooLarge",
-    "Printer",
-    "can_backquote",
-    "format_float",
-    "format_float_v",
-    "go_is_print",
-    "quote_go",
-    "quote_rune",
-    "sprint",
-    "sprint_value",
-    "sprintf",
-    "sprintln",
-    "K_INVALID",
-    "K_NIL",
-]

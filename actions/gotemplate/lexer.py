@@ -5,6 +5,8 @@ the sequence of items is the same). Positions are indexes into the Python string
 parser turns them into Go's byte columns when it reports an error.
 """
 
+from .formatting import go_is_print, quote_go
+
 # Item types, in Go's order: everything after KEYWORD is a keyword.
 ERROR = 0
 BOOL = 1
@@ -78,8 +80,6 @@ class Item:
 
     def __str__(self):
         # item.String() in Go: used in "unexpected %s in %s" messages.
-        from .formatting import quote_go
-
         if self.typ == EOF:
             return "EOF"
         if self.typ == ERROR:
@@ -113,8 +113,6 @@ def has_right_trim_marker(s, i):
 
 def format_rune_sharp_u(r):
     """Go's %#U of a rune: U+0041 'A', or U+0007 for an unprintable one."""
-    from .formatting import go_is_print
-
     code = ord(r)
     if go_is_print(r):
         return f"U+{code:04X} '{r}'"
@@ -490,7 +488,4 @@ class Lexer:
         return self.lex_inside_action
 
 
-def _quote(s):
-    from .formatting import quote_go
-
-    return quote_go(s)
+_quote = quote_go

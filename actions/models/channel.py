@@ -84,9 +84,10 @@ class MessagingChannel(models.Model):
         self.auth_token_encrypted = crypto.encrypt(token) if token else ""
 
     def credentials(self) -> tuple[str, str]:
-        """(account SID, auth token): each the channel's own, else the environment's."""
-        token = crypto.decrypt(self.auth_token_encrypted) if self.auth_token_encrypted else ""
-        return (
-            self.account_sid or settings.TWILIO_ACCOUNT_SID,
-            token or settings.TWILIO_AUTH_TOKEN,
-        )
+        return resolve_credentials(self.account_sid, self.auth_token_encrypted)
+
+
+def resolve_credentials(account_sid: str, auth_token_encrypted: str) -> tuple[str, str]:
+    """(account SID, auth token): each the channel's own, else the environment's."""
+    token = crypto.decrypt(auth_token_encrypted) if auth_token_encrypted else ""
+    return (account_sid or settings.TWILIO_ACCOUNT_SID, token or settings.TWILIO_AUTH_TOKEN)

@@ -1,5 +1,8 @@
 """Twilio, through the official SDK, against TWILIO_API_BASE_URL."""
 
+import functools
+import os
+
 from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -13,12 +16,24 @@ from actions.providers import (
 )
 
 TIMEOUT_SECONDS = 10
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")
 
 
 def client(account_sid: str, auth_token: str) -> Client:
     """An SDK client whose API requests go to TWILIO_API_BASE_URL."""
-    twilio = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=TIMEOUT_SECONDS))
-    twilio.api.base_url = settings.TWILIO_API_BASE_URL
+    return _client(account_sid, auth_token, settings.TWILIO_API_BASE_URL)
+
+
+@functools.lru_cache(maxsize=64)
+def _client(account_sid: str, auth_token: str, base_url: str) -> Client:
+    # One client per account keeps its HTTP connection alive between sends.
+    http = TwilioHttpClient(timeout=TIMEOUT_SECONDS)
+    if not any(os.environ.get(name) for name in PROXY_VARIABLES):
+        # Without a proxy to honour, skip requests' per-request look-ups of proxy variables
+        # and ~/.netrc: they cost about a millisecond a send.
+        http.session.trust_env = False
+    twilio = Client(account_sid, auth_token, http_client=http)
+    twilio.api.base_url = base_url
     return twilio
 
 

@@ -73,6 +73,17 @@ def test_template_literals_keep_go_int_and_float64_apart():
     )
 
 
+def test_string_literals_take_go_escapes_and_raw_strings_take_none():
+    source = (
+        '{{"a\\tb \\u00e9 \\x41\\101 \\"q\\""}}|{{`raw\\n \\t`}}|{{print nil}}|{{print true false}}'
+    )
+    assert render(source, {}) == 'a\tb é AA "q"|raw\\n \\t|<nil>|true false'
+
+
+def test_complex_and_imaginary_literals_print_like_go():
+    assert render('{{1i}} {{1+2.5i}} {{printf "%.1f" 2i}}', {}) == "(0+1i) (1+2.5i) (0.0+2.0i)"
+
+
 def test_an_integer_literal_compared_with_a_json_number_is_an_error_as_in_go():
     error = error_of("{{if eq .n 3}}three{{end}}", {"n": 3})
     assert isinstance(error, TemplateExecError)
@@ -86,9 +97,7 @@ def test_a_float_literal_compares_with_a_json_number():
 def test_ordering_bools_is_invalid_and_mixing_kinds_is_incompatible():
     assert "error calling lt: invalid type for comparison" in str(error_of("{{lt true false}}"))
     assert "error calling lt: incompatible types for comparison" in str(error_of("{{lt true 1}}"))
-    assert "error calling lt: incompatible types for comparison" in str(
-        error_of('{{lt "a" 1}}')
-    )
+    assert "error calling lt: incompatible types for comparison" in str(error_of('{{lt "a" 1}}'))
 
 
 def test_a_byte_from_index_compares_with_an_int_literal():
@@ -100,9 +109,7 @@ def test_a_byte_from_index_compares_with_an_int_literal():
 
 def test_range_over_map_visits_keys_in_sorted_order():
     data = {"m": {"b": 2, "a": 1, "C": 3, "10": 4, "9": 5}}
-    assert render("{{range $k, $v := .m}}{{$k}}={{$v}} {{end}}", data) == (
-        "10=4 9=5 C=3 a=1 b=2 "
-    )
+    assert render("{{range $k, $v := .m}}{{$k}}={{$v}} {{end}}", data) == ("10=4 9=5 C=3 a=1 b=2 ")
 
 
 def test_range_over_a_list_sets_dot_and_the_index_and_element_variables():
@@ -164,9 +171,7 @@ def test_a_json_null_prints_no_value_but_nil_as_an_argument():
 
 
 def test_field_on_a_string_names_the_interface_type_as_go_does():
-    assert "can't evaluate field b in type interface {}" in str(
-        error_of("{{.a.b}}", {"a": "s"})
-    )
+    assert "can't evaluate field b in type interface {}" in str(error_of("{{.a.b}}", {"a": "s"}))
     assert "can't evaluate field b in type string" in str(
         error_of("{{with .a}}{{.b}}{{end}}", {"a": "s"})
     )
@@ -201,7 +206,9 @@ def test_with_sets_dot_and_else_keeps_it():
 
 
 def test_variables_are_scoped_to_their_control_structure():
-    source = "{{$x := 1}}{{if true}}{{$x := 2}}{{$x}}{{end}}{{$x}}{{if true}}{{$x = 3}}{{end}}{{$x}}"
+    source = (
+        "{{$x := 1}}{{if true}}{{$x := 2}}{{$x}}{{end}}{{$x}}{{if true}}{{$x = 3}}{{end}}{{$x}}"
+    )
     assert render(source, {}) == "213"
 
 
@@ -232,7 +239,7 @@ def test_pipes_pass_the_value_as_the_last_argument():
 
 def test_and_or_return_an_operand_and_short_circuit():
     # The second operand of or is never evaluated: its error never happens.
-    assert render('{{or .a (index .l 5)}} {{and .a 0 (index .l 5)}}', {"a": "A", "l": []}) == (
+    assert render("{{or .a (index .l 5)}} {{and .a 0 (index .l 5)}}", {"a": "A", "l": []}) == (
         "A 0"
     )
 
@@ -241,9 +248,9 @@ def test_and_or_return_an_operand_and_short_circuit():
 
 
 def test_len_counts_bytes_and_slice_cuts_bytes():
-    assert render("{{len .s}} {{slice .s 1 3}} {{slice .p 0 3}}***", {"s": "héllo", "p": "+4479"}) == (
-        "6 é +44***"
-    )
+    assert render(
+        "{{len .s}} {{slice .s 1 3}} {{slice .p 0 3}}***", {"s": "héllo", "p": "+4479"}
+    ) == ("6 é +44***")
 
 
 def test_slice_of_a_decoded_json_list_may_reach_its_capacity_as_in_go():
@@ -257,11 +264,13 @@ def test_index_one_past_the_end_fails_inside_reflect_as_in_go_1_19():
     assert "error calling index: reflect: slice index out of range" in str(error)
 
 
-def test_escapers():
-    data = {"s": "<a href=\"x\">Tom & Jerry's</a>", "q": "a b&c/é"}
-    assert render("{{html .s}}", data) == "&lt;a href=&#34;x&#34;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;"
+def test_html_js_and_urlquery_escape_like_go():
+    data = {"s": '<a href="x">Tom & Jerry\'s</a>', "q": "a b&c/é"}
+    assert (
+        render("{{html .s}}", data) == "&lt;a href=&#34;x&#34;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;"
+    )
     assert render("{{js .s}}", data) == (
-        "\\u003Ca href\\u003D\\\"x\\\"\\u003ETom \\u0026 Jerry\\'s\\u003C/a\\u003E"
+        '\\u003Ca href\\u003D\\"x\\"\\u003ETom \\u0026 Jerry\\\'s\\u003C/a\\u003E'
     )
     assert render("{{urlquery .q}}", data) == "a+b%26c%2F%C3%A9"
 
@@ -294,9 +303,15 @@ def test_printf_bad_verbs_and_operands_print_like_go(source, output):
 @pytest.mark.parametrize(
     ("source", "output"),
     [
-        ('{{printf "%5s|%-5s|%05d|%.1f|%t|%%" "a" "b" 42 3.14159 true}}', "    a|b    |00042|3.1|true|%"),
-        ('{{printf "%08.3f|%+d|%x|%X|%o|%e|%g|%c|%U" 3.14159 5 255 255 8 1234.5678 0.00001234 65 65}}',
-         "0003.142|+5|ff|FF|10|1.234568e+03|1.234e-05|A|U+0041"),
+        (
+            '{{printf "%5s|%-5s|%05d|%.1f|%t|%%" "a" "b" 42 3.14159 true}}',
+            "    a|b    |00042|3.1|true|%",
+        ),
+        (
+            '{{printf "%08.3f|%+d|%x|%X|%o|%e|%g|%c|%U" '
+            "3.14159 5 255 255 8 1234.5678 0.00001234 65 65}}",
+            "0003.142|+5|ff|FF|10|1.234568e+03|1.234e-05|A|U+0041",
+        ),
         ('{{printf "%q %+q %#q %x % X" "é" "é" "ab" "hi" "hi"}}', '"é" "\\u00e9" `ab` 6869 68 69'),
         ('{{printf "%v|%.2f|%6.2f|%-8.3e|" .n .n .n .n}}', "1234.5|1234.50|1234.50|1.234e+03|"),
         ('{{printf "%[2]s %[1]s" "a" "b"}}', "b a"),

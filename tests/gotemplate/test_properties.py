@@ -31,8 +31,10 @@ json_scalars = (
 )
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=3), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=3), children, max_size=4)
+    ),
     max_leaves=20,
 )
 json_data = st.dictionaries(st.sampled_from(KEYS), json_values, max_size=6) | json_values
@@ -127,10 +129,9 @@ def commands(depth):
 
 def pipelines(depth=2):
     first = commands(depth)
-    later = st.sampled_from(sorted(FUNCTIONS)) | fields
-    return st.tuples(first, st.lists(later, max_size=2)).map(
-        lambda t: " | ".join([t[0], *t[1]])
-    )
+    # A field after "|" is always an error (a map key takes no argument): keep it rare.
+    later = st.sampled_from(sorted(FUNCTIONS)) | st.sampled_from(['printf "%v"', "eq .a"])
+    return st.tuples(first, st.lists(later, max_size=2)).map(lambda t: " | ".join([t[0], *t[1]]))
 
 
 texts = st.text(alphabet=st.characters(blacklist_characters="{}"), max_size=8)
@@ -188,9 +189,8 @@ def test_well_formed_templates_on_random_json_end_in_output_or_a_template_error(
 
 @PROPERTY_SETTINGS
 @given(source=templates)
-def test_well_formed_templates_parse_without_syntax_errors_mostly(source):
-    # The grammar only builds valid syntax; the only parse errors it can reach are
-    # Go's literal checks (e.g. nil where a command is needed is an exec error instead).
+def test_templates_from_the_grammar_always_parse(source):
+    # The grammar builds valid syntax only (misuse such as {{nil}} fails at execution).
     template = parse(source)
     assert template.source == source
 
@@ -198,5 +198,5 @@ def test_well_formed_templates_parse_without_syntax_errors_mostly(source):
 @PROPERTY_SETTINGS
 @given(data=json_data)
 def test_printing_any_json_value_never_fails(data):
-    output = render("{{.}}|{{printf \"%v %s %d %q %x %#v\" . . . . . .}}", data)
+    output = render('{{.}}|{{printf "%v %s %d %q %x %#v" . . . . . .}}', data)
     assert isinstance(output, str)

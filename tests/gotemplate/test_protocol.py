@@ -57,9 +57,7 @@ def test_an_unknown_missingkey_is_answered_with_an_error():
 def test_replaying_the_go_corpus_through_the_protocol_gives_gos_answers():
     from tests.gotemplate.test_corpus import CASES
 
-    lines = [
-        json.dumps({k: c[k] for k in ("template", "data", "missingkey")}) for c in CASES
-    ]
+    lines = [json.dumps({k: c[k] for k in ("template", "data", "missingkey")}) for c in CASES]
     for case, answer in zip(CASES, run_protocol(lines), strict=True):
         if case["expected_error"] is None:
             assert answer == {"output": case["expected_output"], "error": ""}, case["id"]

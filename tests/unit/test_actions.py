@@ -319,3 +319,13 @@ def test_the_preview_shows_field_errors_out_of_band(client, admin_user):
     html = client.post("/actions/preview/", data, headers={"HX-Request": "true"}).content.decode()
     assert 'id="error-message_template" hx-swap-oob="true"' in html
     assert "does not declare" in html
+
+
+def test_a_template_ranging_over_the_parameters_is_accepted():
+    channel = make_channel()
+    data = form_data(
+        channel,
+        message_template="{{ range $k, $v := .parameters }}{{ $k }}={{ $v }} {{ end }}",
+    )
+    form = SendTextActionForm(data, instance=SendTextAction())
+    assert form.is_valid(), form.errors

@@ -279,3 +279,56 @@ def test_the_create_api_key_command_prints_a_working_key(client, agent, capsys):
     plaintext = capsys.readouterr().out.strip()
     assert plaintext.startswith("sb_pre_release_")
     assert call(client, plaintext, "/api/v1/tools", method="get").status_code == 200
+
+
+def test_ping_names_the_keys_agent_and_environment(client, agent, key):
+    response = call(client, key, "/api/v1/ping", method="get")
+    assert response.json() == {"agent": "booking_bot", "environment": "sandbox"}
+
+
+def test_the_openapi_document_describes_every_endpoint_and_the_error_shape(client, key):
+    doc = client.get("/api/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    assert set(doc["paths"]) >= {
+        "/api/v1/ping",
+        "/api/v1/tools",
+        "/api/v1/actions/{name}/invoke",
+        "/api/v1/messages/{id}",
+    }
+    invoke_op = doc["paths"]["/api/v1/actions/{name}/invoke"]["post"]
+    assert set(invoke_op["responses"]) >= {"202", "400", "401", "404", "409", "422"}
+    codes = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
+    assert {"invalid_parameters", "idempotency_conflict", "recipient_unavailable"} <= set(
+        codes["enum"]
+    )
+
+
+def test_the_api_docs_page_renders_for_admins(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get("/api/docs/").content.decode()
+    assert "/api/v1/actions/{name}/invoke" in page and "InvokeRequest" in page
+
+
+def validate_against(doc, name, instance):
+    from jsonschema import Draft202012Validator
+
+    schema = {**doc["components"]["schemas"][name], "components": doc["components"]}
+    Draft202012Validator.check_schema(schema)
+    Draft202012Validator(schema).validate(instance)
+
+
+def test_real_answers_match_the_openapi_schemas(client, agent, key):
+    doc = client.get("/api/v1/openapi.json").json()
+    accepted = invoke(client, key).json()
+    validate_against(doc, "InvokeAccepted", accepted)
+    message = call(client, key, f"/api/v1/messages/{accepted['id']}", method="get").json()
+    validate_against(doc, "Message", message)
+    for tool in call(client, key, "/api/v1/tools", method="get").json()["tools"]:
+        validate_against(doc, "Tool", tool)
+    for response in (
+        invoke(client, key, {**BOOKING_BODY, "parameters": {}}),
+        invoke(client, None),
+        invoke(client, key, name="nope"),
+        invoke(client, key, "{"),
+    ):
+        validate_against(doc, "Error", response.json())
