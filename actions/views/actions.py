@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from actions import preview, schemas
@@ -13,6 +14,7 @@ from actions.api.errors import ApiError
 from actions.forms import SendTextActionForm
 from actions.invoke import send_action
 from actions.models import Environment, Message, SendTextAction
+from actions.views.pages import confirm
 
 ROW_FIELDS = ("name", "type", "description", "required", "format", "pattern", "choices")
 PAGE_SIZE = 50
@@ -210,7 +212,14 @@ def action_delete(request, pk):
         action.delete()
         messages.success(request, f"Action “{action.name}” deleted.")
         return redirect("action_list")
-    return render(request, "actions/delete.html", {"action": action})
+    return confirm(
+        request,
+        heading=f"Delete action “{action.name}”?",
+        explanation=f"Agents will no longer be offered {action.name}, and calls to it will be "
+        "refused. Messages it already sent stay in the send log.",
+        confirm_label="Delete action",
+        cancel_url=reverse("action_edit", args=[action.pk]),
+    )
 
 
 @require_POST

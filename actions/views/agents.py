@@ -1,9 +1,11 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from actions.forms import AgentForm, ApiKeyForm
 from actions.models import Agent, ApiKey
+from actions.views.pages import confirm
 
 
 def agent_list(request):
@@ -51,7 +53,14 @@ def agent_key_revoke(request, pk, key_id):
         key.revoke()
         messages.success(request, f"Key {key.prefix}… revoked: calls with it are now refused.")
         return redirect("agent_edit", pk=pk)
-    return render(request, "agents/key_revoke.html", {"agent": agent, "key": key})
+    return confirm(
+        request,
+        heading=f"Revoke key {key.prefix}…?",
+        explanation="Calls made with this key will be refused from now on. This cannot be "
+        "undone: create a new key to replace it.",
+        confirm_label="Revoke key",
+        cancel_url=reverse("agent_edit", args=[agent.pk]),
+    )
 
 
 def agent_delete(request, pk):
@@ -60,4 +69,10 @@ def agent_delete(request, pk):
         agent.delete()
         messages.success(request, f"Agent “{agent.name}” and its keys deleted.")
         return redirect("agent_list")
-    return render(request, "agents/delete.html", {"agent": agent})
+    return confirm(
+        request,
+        heading=f"Delete agent “{agent.name}”?",
+        explanation="Its API keys stop working at once. Messages it sent stay in the send log.",
+        confirm_label="Delete agent",
+        cancel_url=reverse("agent_edit", args=[agent.pk]),
+    )

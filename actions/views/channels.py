@@ -2,11 +2,14 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from actions.forms import ChannelForm, TestMessageForm
 from actions.models import Message, MessageEvent, MessageStatus, MessagingChannel
 from actions.tasks import enqueue_send
+from actions.views.pages import confirm
 
 
 def channel_list(request):
@@ -35,7 +38,19 @@ def channel_delete(request, pk):
             return redirect("channel_delete", pk=pk)
         messages.success(request, f"Channel “{channel.name}” deleted.")
         return redirect("channel_list")
-    return render(request, "channels/delete.html", {"channel": channel, "used_by": used_by})
+    count = len(used_by)
+    return confirm(
+        request,
+        heading=f"Delete channel “{channel.name}”?",
+        explanation="The channel and its stored credentials are removed. Messages already "
+        "sent stay in the send log.",
+        confirm_label="Delete channel",
+        cancel_url=reverse("channel_edit", args=[channel.pk]),
+        blocked=used_by,
+        blocked_reason=f"This channel cannot be deleted: {count} action{pluralize(count)} "
+        f"send{'s' if count == 1 else ''} through it. Move {'it' if count == 1 else 'them'} "
+        "to another channel, or delete them, first.",
+    )
 
 
 TEST_BODY = "This is a test message from Switchboard, sent through the channel “{name}”."

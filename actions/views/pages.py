@@ -12,3 +12,8 @@ def section(template: str):
         return render(request, template)
 
     return view
+
+
+def confirm(request, **context):
+    """The confirmation page of a destructive action (its POST does the deed)."""
+    return render(request, "confirm.html", context)

@@ -1,7 +1,18 @@
 import pytest
 from django.urls import reverse
 
-PAGES = ["home", "action_list", "handoff_list", "channel_list", "agent_list", "sendlog_list"]
+PAGES = [
+    "home",
+    "action_list",
+    "action_create",
+    "handoff_list",
+    "channel_list",
+    "channel_create",
+    "agent_list",
+    "agent_create",
+    "sendlog_list",
+    "api_docs",
+]
 
 
 @pytest.mark.django_db
