@@ -156,14 +156,17 @@ def invoke_action(key: ApiKey, action_name: str, body, idempotency_key: str = ""
     agent = key.agent
     if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise invalid_request(f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY} characters.")
-    action = agent.actions.filter(name=action_name, enabled=True).select_related("channel").first()
-    if action is None:
+    try:
+        action = SendTextAction.objects.select_related("channel").get(
+            agents=agent.pk, name=action_name, enabled=True
+        )
+    except SendTextAction.DoesNotExist:
         raise ApiError(
             404,
             "unknown_action",
             f"There is no action named “{action_name}” for this agent.",
             say="That tool is not available. Do not call it again; carry on helping the caller.",
-        )
+        ) from None
     return send_action(action, body, agent=agent, environment=key.environment,
                        idempotency_key=idempotency_key)  # fmt: skip
 
