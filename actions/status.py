@@ -7,6 +7,7 @@ spends more time compiling these few statements than the database spends running
 event INSERT joined in a data-modifying WITH), one round trip instead of four or five.
 """
 
+import contextlib
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -171,3 +172,31 @@ def claim(message_id) -> tuple[ClaimedMessage | None, str]:
             _record_event(cursor, message_id, "sending", f"Attempt {row[1]}")
     channel = ChannelRef(*row[6:9]) if row[6] is not None else None
     return ClaimedMessage(message_id, *row[1:6], channel=channel), ""
+
+
+def create_queued(message: Message, detail: str) -> None:
+    """Write a new message and its first timeline event (`queued`) together, or neither.
+
+    Raises IntegrityError when the message breaks a constraint (a reused idempotency key).
+    """
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            message.save(force_insert=True)
+            MessageEvent.objects.create(message=message, status="queued", detail=detail)
+        return
+    fields = Message._meta.concrete_fields
+    values = [f.get_db_prep_save(f.pre_save(message, add=True), connection) for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # One statement is atomic by itself; inside a caller's transaction a savepoint keeps a
+    # constraint violation from spoiling that transaction.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with guard, connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH m AS (INSERT INTO {_MESSAGE} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+            f"RETURNING id) INSERT INTO {_EVENT} (message_id, status, at, detail, data) "
+            "SELECT id, 'queued', %s, %s, %s FROM m",
+            [*values, _now(), detail, _empty_json()],
+        )
+    message._state.adding = False
+    message._state.db = connection.alias

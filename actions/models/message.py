@@ -1,7 +1,7 @@
 import uuid
 
 import phonenumbers
-from django.db import models
+from django.db import connection, models
 
 
 class MessageStatus(models.TextChoices):
@@ -138,4 +138,15 @@ class OptOut(models.Model):
 
     @classmethod
     def blocks(cls, number: str, sender: str) -> bool:
-        return cls.objects.filter(number=number, sender__in=[sender, ""]).exists()
+        """Whether the number opted out of this sender (or of every sender).
+
+        Checked on every invoke, so written as SQL: the ORM took longer to build this
+        query than the database took to answer it.
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {cls._meta.db_table} "  # noqa: S608
+                "WHERE number = %s AND sender IN (%s, '') LIMIT 1",
+                [number, sender],
+            )
+            return cursor.fetchone() is not None
