@@ -7,6 +7,7 @@ database; the browser is Chromium driven by Playwright.
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -92,19 +93,30 @@ def subprocess_env(**extra) -> dict[str, str]:
 class Worker:
     """A `celery worker` process; `output()` is what it logged."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], pool: str = "prefork", concurrency: int = 1):
         from builder.celery import app
 
         self.app = app
         self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.log = tempfile.NamedTemporaryFile(prefix="sb-worker-", suffix=".log", delete=False)
         argv = [sys.executable, "-m", "celery", "-A", "builder", "worker", "-n", self.name]
-        argv += ["--pool=prefork", "--concurrency=1", "--loglevel=INFO"]
+        argv += [f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=INFO"]
         argv += ["--without-gossip", "--without-mingle"]
+        # A session of its own, so that kill() can take its pool processes down with it.
         self.process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.wait_ready()
+
+    def kill(self):
+        """SIGKILL the worker and its pool processes: no warm shutdown, no acknowledgements."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def wait_ready(self, timeout: float = 60):
         deadline = time.monotonic() + timeout
