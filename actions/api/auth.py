@@ -26,15 +26,18 @@ def key_from_request(request) -> str:
     return request.headers.get("X-Vapi-Secret", "").strip()
 
 
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="switchboard"'}
+
+
 def authenticate(request) -> ApiKey:
     plaintext = key_from_request(request)
     if not plaintext:
-        raise ApiError(401, "unauthenticated", UNAUTHENTICATED)
+        raise ApiError(401, "unauthenticated", UNAUTHENTICATED, headers=CHALLENGE)
     key = ApiKey.objects.select_related("agent").filter(key_hash=hash_key(plaintext)).first()
     if key is None:
-        raise ApiError(401, "unauthenticated", UNAUTHENTICATED)
+        raise ApiError(401, "unauthenticated", UNAUTHENTICATED, headers=CHALLENGE)
     if not key.is_active:
-        raise ApiError(401, "unauthenticated", "This API key has been revoked.")
+        raise ApiError(401, "unauthenticated", "This API key has been revoked.", headers=CHALLENGE)
     key.touch()
     return key
 
@@ -53,6 +56,7 @@ def api_view(*methods: str):
                         405,
                         "method_not_allowed",
                         f"Use {' or '.join(methods)} for this endpoint.",
+                        headers={"Allow": ", ".join(methods)},
                     )
                 request.api_key = authenticate(request)
                 request.agent = request.api_key.agent

@@ -6,8 +6,11 @@ from django.http import JsonResponse
 class ApiError(Exception):
     """Raised anywhere below a view; the view answers it with the error shape."""
 
-    def __init__(self, status: int, code: str, message: str, *, details=None, say=None, **extra):
+    def __init__(
+        self, status: int, code: str, message: str, *, details=None, say=None, headers=None, **extra
+    ):
         super().__init__(message)
+        self.headers = headers or {}
         self.status = status
         self.code = code
         self.message = message
@@ -25,7 +28,7 @@ class ApiError(Exception):
         return {"error": error}
 
     def response(self) -> JsonResponse:
-        return JsonResponse(self.payload(), status=self.status)
+        return JsonResponse(self.payload(), status=self.status, headers=self.headers)
 
 
 def invalid_request(message: str, path: str = "") -> ApiError:

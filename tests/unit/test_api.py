@@ -97,6 +97,7 @@ def test_a_missing_or_wrong_key_is_401(client, agent, header):
     headers = {"Authorization": header} if header else {}
     response = invoke(client, None, **headers)
     assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert error_of(response)["code"] == "unauthenticated"
     assert not Message.objects.exists()
 
@@ -259,6 +260,7 @@ def test_unknown_paths_and_wrong_methods_answer_in_the_error_shape(client, agent
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
     response = call(client, key, "/api/v1/tools", {})
     assert response.status_code == 405 and error_of(response)["code"] == "method_not_allowed"
+    assert response.headers["Allow"] == "GET"
 
 
 def test_using_a_key_records_when_it_was_last_used(client, agent, key):
