@@ -7,6 +7,10 @@ from django.conf import settings
 
 
 def _fernet() -> MultiFernet:
+    from builder.startup import require_secrets
+
+    if not settings.FIELD_ENCRYPTION_KEYS:
+        require_secrets()
     return MultiFernet([Fernet(key) for key in settings.FIELD_ENCRYPTION_KEYS])
 
 
