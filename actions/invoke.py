@@ -19,7 +19,6 @@ from actions.models import (
     ApiKey,
     Message,
     MessagingChannel,
-    OptOut,
     SendTextAction,
 )
 from actions.status import create_queued
@@ -285,17 +284,6 @@ def send_action(
         )
     channel = action.channel
     sender = channel.sender_for(environment)
-    if OptOut.blocks(to, sender):
-        raise ApiError(
-            422,
-            "opted_out",
-            "This number has opted out of text messages from this sender; nothing was sent.",
-            say=(
-                "Tell the caller their number has opted out of our text messages, so none was "
-                "sent. Offer to help another way."
-            ),
-        )
-
     try:
         message = Message(
             action=action,
@@ -316,7 +304,9 @@ def send_action(
             idempotency_key=idempotency_key,
             request_hash=fingerprint if idempotency_key else "",
         )
-        create_queued(message, f"Invoked by {agent.name}" if agent else "Tried from the builder")
+        detail = f"Invoked by {agent.name}" if agent else "Tried from the builder"
+        if not create_queued(message, detail):
+            raise opted_out()
         enqueue_send(message)
     except IntegrityError:
         if not idempotency_key:
@@ -325,6 +315,18 @@ def send_action(
         earlier = Message.objects.get(agent=agent, idempotency_key=idempotency_key)
         return replay(earlier, fingerprint)
     return accepted(message)
+
+
+def opted_out() -> ApiError:
+    return ApiError(
+        422,
+        "opted_out",
+        "This number has opted out of text messages from this sender; nothing was sent.",
+        say=(
+            "Tell the caller their number has opted out of our text messages, so none was "
+            "sent. Offer to help another way."
+        ),
+    )
 
 
 def replay(earlier: Message, fingerprint: str) -> dict:

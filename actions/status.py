@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from actions.models import Message, MessageEvent, MessagingChannel
+from actions.models import Message, MessageEvent, MessagingChannel, OptOut
 from actions.models.channel import resolve_credentials
 from actions.models.message import STATUS_RANK
 
@@ -174,16 +174,22 @@ def claim(message_id) -> tuple[ClaimedMessage | None, str]:
     return ClaimedMessage(message_id, *row[1:6], channel=channel), ""
 
 
-def create_queued(message: Message, detail: str) -> None:
+def create_queued(message: Message, detail: str) -> bool:
     """Write a new message and its first timeline event (`queued`) together, or neither.
 
-    Raises IntegrityError when the message breaks a constraint (a reused idempotency key).
+    Nothing is written, and False returned, when the recipient has opted out of the sender:
+    the check and the insert are one statement, so an opt-out that lands in between cannot
+    slip through. Raises IntegrityError when the message breaks a constraint (a reused
+    idempotency key).
     """
     if connection.vendor != "postgresql":
         with transaction.atomic():
+            if OptOut.blocks(message.to, message.sender):
+                return False
             message.save(force_insert=True)
             MessageEvent.objects.create(message=message, status="queued", detail=detail)
-        return
+        message._state.adding = False
+        return True
     fields = Message._meta.concrete_fields
     values = [f.get_db_prep_save(f.pre_save(message, add=True), connection) for f in fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
@@ -193,10 +199,14 @@ def create_queued(message: Message, detail: str) -> None:
     guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     with guard, connection.cursor() as cursor:
         cursor.execute(
-            f"WITH m AS (INSERT INTO {_MESSAGE} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-            f"RETURNING id) INSERT INTO {_EVENT} (message_id, status, at, detail, data) "
+            f"WITH m AS (INSERT INTO {_MESSAGE} ({columns}) SELECT {placeholders} "  # noqa: S608
+            f"WHERE NOT EXISTS ({OptOut.BLOCKS_SQL}) RETURNING id) "
+            f"INSERT INTO {_EVENT} (message_id, status, at, detail, data) "
             "SELECT id, 'queued', %s, %s, %s FROM m",
-            [*values, _now(), detail, _empty_json()],
+            [*values, message.to, message.sender, _now(), detail, _empty_json()],
         )
+        if cursor.rowcount == 0:
+            return False
     message._state.adding = False
     message._state.db = connection.alias
+    return True

@@ -3,7 +3,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from actions.models import Agent, ApiKey, Message, OptOut
+from actions.models import Agent, ApiKey, Message, MessageEvent, OptOut
 from tests.factories import make_action, make_channel
 
 pytestmark = pytest.mark.django_db
@@ -224,6 +224,19 @@ def test_an_opted_out_number_is_422(client, agent, key):
     response = invoke(client, key)
     assert response.status_code == 422
     assert error_of(response)["code"] == "opted_out"
+    assert not Message.objects.exists()
+    assert not MessageEvent.objects.exists()
+
+
+def test_an_opt_out_from_every_sender_blocks_and_one_from_another_sender_does_not(
+    client, agent, key
+):
+    OptOut.objects.create(number="+15551234567", sender="+15009990000", source="inbound")
+    assert invoke(client, key).status_code == 202
+    OptOut.objects.create(number="+15551234567", sender="", source="manual")
+    response = invoke(client, key)
+    assert error_of(response)["code"] == "opted_out"
+    assert Message.objects.count() == 1
 
 
 def test_the_same_idempotency_key_and_body_returns_the_first_answer(client, agent, key):
