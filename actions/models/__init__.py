@@ -1,12 +1,17 @@
 from actions.models.action import RecipientMode, SendTextAction
 from actions.models.agent import Agent, ApiKey
 from actions.models.channel import Environment, MessagingChannel, Provider
+from actions.models.handoff import Encryption, Handoff, HandoffLog, HandoffOutcome, SipMethod
 from actions.models.message import Message, MessageEvent, MessageStatus, OptOut, OptOutSource
 
 __all__ = [
     "Agent",
     "ApiKey",
+    "Encryption",
     "Environment",
+    "Handoff",
+    "HandoffLog",
+    "HandoffOutcome",
     "Message",
     "MessageEvent",
     "MessageStatus",
@@ -16,4 +21,5 @@ __all__ = [
     "Provider",
     "RecipientMode",
     "SendTextAction",
+    "SipMethod",
 ]

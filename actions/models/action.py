@@ -49,6 +49,15 @@ class SendTextAction(models.Model):
         help_text="The agent must confirm the caller agreed to receive the text; "
         "without it nothing is sent.",
     )
+    fallback_handoff = models.ForeignKey(
+        "actions.Handoff",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fallback_for",
+        help_text="When the text cannot be sent (no number, opted out, no consent, the channel "
+        "cannot send), the agent is told to transfer the caller here instead.",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -19,6 +19,7 @@ class Agent(models.Model):
     name = models.CharField(max_length=64, unique=True, validators=[validate_identifier])
     description = models.TextField(blank=True)
     actions = models.ManyToManyField("actions.SendTextAction", blank=True, related_name="agents")
+    handoffs = models.ManyToManyField("actions.Handoff", blank=True, related_name="agents")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,147 @@
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from actions import sip
+from actions.validation import validate_identifier
+
+
+class SipMethod(models.TextChoices):
+    INVITE = "invite", "invite — call out through an endpoint and bridge"
+    REFER = "refer", "refer — transfer the call to a number"
+    BYE = "bye", "bye — end the call"
+
+
+class Encryption(models.TextChoices):
+    TLS_SRTP = "TLS/SRTP", "TLS/SRTP (encrypted)"
+    UDP_RTP = "UDP/RTP", "UDP/RTP (unencrypted)"
+
+
+class Handoff(models.Model):
+    """Where and how a live call goes when the agent cannot finish it (PolyAI's handoffs)."""
+
+    name = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[validate_identifier],
+        help_text="The destination name the agent uses, e.g. agent_queue.",
+    )
+    description = models.TextField(
+        help_text="What this handoff is for. The agent's LLM reads this to choose it."
+    )
+    is_default = models.BooleanField(
+        default=False,
+        help_text="Used when a transfer names no destination. Only one handoff is the default.",
+    )
+    utterance = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="What the agent says before transferring, e.g. “Let me connect you now.”",
+    )
+    method = models.CharField(max_length=8, choices=SipMethod.choices, default=SipMethod.REFER)
+    phone_number = models.CharField(max_length=20, blank=True)
+    outbound_endpoint = models.CharField(
+        max_length=255, blank=True, help_text="A host or host:port, e.g. sip.example.com:5061."
+    )
+    outbound_encryption = models.CharField(max_length=8, choices=Encryption.choices, blank=True)
+    sip_headers = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="handoff_at_most_one_default",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # Making this one the default un-defaults the other in the same transaction; the
+        # partial unique constraint stops two concurrent saves from both succeeding.
+        with transaction.atomic():
+            if self.is_default:
+                Handoff.objects.filter(is_default=True).exclude(pk=self.pk).update(is_default=False)
+            super().save(*args, **kwargs)
+
+    def clean(self):
+        errors: dict[str, list[str]] = {}
+        self.description = (self.description or "").strip()
+        if not self.description:
+            errors["description"] = ["Describe what this handoff is for; the agent reads this."]
+        self.utterance = (self.utterance or "").strip()
+        if any(ch in self.utterance for ch in "\r\n\0"):
+            errors["utterance"] = ["Keep the utterance on one line."]
+        field_errors, values = sip.field_errors(
+            self.method, self.phone_number, self.outbound_endpoint, self.outbound_encryption
+        )
+        errors.update(field_errors)
+        if not field_errors:
+            self.phone_number = values["phone_number"]
+            self.outbound_endpoint = values["outbound_endpoint"]
+            self.outbound_encryption = values["outbound_encryption"]
+        try:
+            self.sip_headers = sip.clean_headers(self.sip_headers)
+        except ValidationError as exc:
+            errors["sip_headers"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
+    # --- what it becomes at call time ---------------------------------------------------
+    def instruction(self) -> dict:
+        return sip.instruction(self)
+
+    def twiml(self, sip_leg: bool = True) -> str:
+        return sip.twiml(self, sip_leg)
+
+    def used_by(self) -> list[str]:
+        """What stops this handoff from being deleted, for the page to say."""
+        uses = [f"agent {name}" for name in self.agents.values_list("name", flat=True)]
+        uses += [
+            f"action {name} (fallback)" for name in self.fallback_for.values_list("name", flat=True)
+        ]
+        return uses
+
+
+class HandoffOutcome(models.TextChoices):
+    RETURNED = "returned", "Instruction returned"
+    PENDING = "pending", "Redirecting the call"
+    REDIRECTED = "redirected", "Call redirected"
+    FAILED = "failed", "Redirect failed"
+
+
+class HandoffLog(models.Model):
+    """One handoff invocation: what was asked, what was answered, what happened to the call."""
+
+    handoff = models.ForeignKey(
+        Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="logs"
+    )
+    handoff_name = models.CharField(max_length=64)
+    agent = models.ForeignKey(
+        "actions.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agent_name = models.CharField(max_length=64, blank=True)
+    environment = models.CharField(max_length=16, blank=True)
+    source = models.CharField(max_length=32, default="invoke")
+    conversation_id = models.CharField(max_length=200, blank=True)
+    call_sid = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    variables = models.JSONField(default=dict, blank=True)
+    instruction = models.JSONField(default=dict)
+    twiml = models.TextField(blank=True)
+    outcome = models.CharField(
+        max_length=16, choices=HandoffOutcome.choices, default=HandoffOutcome.RETURNED
+    )
+    outcome_detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.handoff_name} at {self.created_at:%Y-%m-%d %H:%M}"
