@@ -1,6 +1,6 @@
 """Small helpers that create valid objects for tests."""
 
-from actions.models import MessagingChannel, SendTextAction
+from actions.models import Handoff, MessagingChannel, SendTextAction
 
 BOOKING_SCHEMA = {
     "type": "object",
@@ -49,3 +49,32 @@ def make_action(channel=None, name="send_booking_confirmation", **fields) -> Sen
     action.full_clean()
     action.save()
     return action
+
+
+# The handoffs of the PolyAI handoffs reference and its "SMS link with transfer fallback" recipe.
+DOCUMENTED_HANDOFFS = {
+    "agent_queue": {
+        "description": "Transfer to live agent queue",
+        "is_default": True,
+        "method": "refer",
+        "phone_number": "+441234567890",
+    },
+    "escalation_handoff": {
+        "description": "Transfer to a live agent for complex issues",
+        "method": "refer",
+        "phone_number": "+15551234567",
+        "sip_headers": [{"key": "X-Reason", "value": "escalation"}],
+    },
+    "end_call": {"description": "End the call gracefully", "method": "bye"},
+}
+
+
+def make_handoff(name="agent_queue", **fields) -> Handoff:
+    values = dict(DOCUMENTED_HANDOFFS.get(name, DOCUMENTED_HANDOFFS["agent_queue"]))
+    if name not in DOCUMENTED_HANDOFFS:
+        values["is_default"] = False
+    values.update(fields)
+    handoff = Handoff(name=name, **values)
+    handoff.full_clean()
+    handoff.save()
+    return handoff

@@ -118,6 +118,7 @@ class MessageEvent(models.Model):
 class OptOutSource(models.TextChoices):
     INBOUND = "inbound", "Replied STOP"
     MANUAL = "manual", "Added by an admin"
+    PROVIDER = "provider", "Provider reported unsubscribed"
 
 
 class OptOut(models.Model):
