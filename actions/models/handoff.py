@@ -68,6 +68,10 @@ class Handoff(models.Model):
                 Handoff.objects.filter(is_default=True).exclude(pk=self.pk).update(is_default=False)
             super().save(*args, **kwargs)
 
+    def validate_constraints(self, exclude=None):
+        # At most one default is kept by save(), which un-defaults the other: not an error.
+        super().validate_constraints(exclude={*(exclude or ()), "is_default"})
+
     def clean(self):
         errors: dict[str, list[str]] = {}
         self.description = (self.description or "").strip()
