@@ -3,7 +3,14 @@
 from django.contrib import admin
 
 from actions.forms import ChannelForm
-from actions.models import Message, MessageEvent, MessagingChannel, SendTextAction
+from actions.models import (
+    Handoff,
+    HandoffLog,
+    Message,
+    MessageEvent,
+    MessagingChannel,
+    SendTextAction,
+)
 
 
 @admin.register(MessagingChannel)
@@ -37,6 +44,27 @@ class MessageAdmin(admin.ModelAdmin):
     list_display = ["created_at", "action_name", "channel_name", "status", "error_code"]
     list_filter = ["status", "is_test", "environment"]
     inlines = [MessageEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Handoff)
+class HandoffAdmin(admin.ModelAdmin):
+    list_display = ["name", "method", "phone_number", "outbound_endpoint", "is_default"]
+    list_filter = ["method", "is_default"]
+    search_fields = ["name", "description", "phone_number"]
+
+
+@admin.register(HandoffLog)
+class HandoffLogAdmin(admin.ModelAdmin):
+    """Written by the API and the worker only: read-only here."""
+
+    list_display = ["created_at", "handoff_name", "agent_name", "source", "outcome"]
+    list_filter = ["outcome", "source", "environment"]
 
     def has_add_permission(self, request):
         return False

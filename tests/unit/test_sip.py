@@ -324,3 +324,23 @@ def test_vapi_destinations(escalation, invite):
         "message": "Connecting you now.",
     }
     assert sip.vapi_destination(handoff(method="bye")) is None
+
+
+@pytest.mark.django_db
+def test_the_admin_site_refuses_what_the_builder_refuses(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/actions/handoff/add/",
+        {
+            "name": "end_call",
+            "description": "End the call gracefully",
+            "method": "bye",
+            "phone_number": "+441234567890",
+            "sip_headers": '[{"key": "Via", "value": "x"}]',
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "A bye ends the call: it has no phone number." in page
+    assert "set by the SIP stack" in page
+    assert not Handoff.objects.exists()
