@@ -1,8 +1,20 @@
+import re
+from datetime import datetime, time, timedelta
+from itertools import zip_longest
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.utils import timezone
 
-from actions import schemas
-from actions.models import Agent, Environment, MessagingChannel, SendTextAction
+from actions import schemas, sip
+from actions.models import (
+    Agent,
+    Encryption,
+    Environment,
+    Handoff,
+    MessagingChannel,
+    SendTextAction,
+)
 from actions.validation import normalise_e164
 
 
@@ -165,6 +177,7 @@ class SendTextActionForm(forms.ModelForm):
             "recipient_template",
             "message_template",
             "require_consent",
+            "fallback_handoff",
             "enabled",
         ]
         widgets = {
@@ -177,11 +190,18 @@ class SendTextActionForm(forms.ModelForm):
             "recipient_template": "Custom recipient",
             "message_template": "Message",
             "channel": "Messaging channel",
+            "fallback_handoff": "Fallback handoff",
+        }
+        help_texts = {
+            "fallback_handoff": "Optional. When the text cannot be sent (the caller has no "
+            "number, opted out or did not consent), the error the agent receives offers this "
+            "handoff, so the caller is transferred instead of being left without help.",
         }
 
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.fields["channel"].empty_label = "Choose a channel…"
+        self.fields["fallback_handoff"].empty_label = "No fallback"
         schema = self.instance.parameters_schema or schemas.EMPTY_SCHEMA
         rows, why = schemas.rows_from_schema(schema)
         self.table_note = ""
@@ -234,14 +254,17 @@ class SendTextActionForm(forms.ModelForm):
 class AgentForm(forms.ModelForm):
     class Meta:
         model = Agent
-        fields = ["name", "description", "actions"]
+        fields = ["name", "description", "actions", "handoffs"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "actions": forms.CheckboxSelectMultiple,
+            "handoffs": forms.CheckboxSelectMultiple,
         }
         help_texts = {
             "name": "Lowercase letters, digits and underscores, e.g. booking_bot.",
             "actions": "The send-text actions this agent is offered and may invoke.",
+            "handoffs": "The destinations this agent may transfer calls to: its transfer_call "
+            "tool offers them by name.",
         }
 
 
@@ -250,3 +273,174 @@ class ApiKeyForm(forms.Form):
     label = forms.CharField(
         max_length=100, required=False, help_text="Optional: what the key is for."
     )
+
+
+# --- Handoffs --------------------------------------------------------------------------------
+
+HEADER_KEY, HEADER_VALUE = "header_key", "header_value"
+# clean_headers numbers its messages by header: "Header 3: …".
+HEADER_MESSAGE_RE = re.compile(r"^Header (\d+): ")
+
+
+def posted_header_rows(data) -> list[dict]:
+    """The SIP header rows as posted, as parallel lists: blank rows included, as typed."""
+    keys, values = _getlist(data, HEADER_KEY), _getlist(data, HEADER_VALUE)
+    return [{"key": k, "value": v} for k, v in zip_longest(keys, values, fillvalue="")]
+
+
+def _getlist(data, key) -> list[str]:
+    if hasattr(data, "getlist"):
+        return data.getlist(key)
+    value = data.get(key, [])  # a plain dict, as tests and scripts pass
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def is_blank_row(row: dict) -> bool:
+    return not (row["key"].strip() or row["value"].strip())
+
+
+class SipHeadersWidget(forms.Widget):
+    """Reads the header table; the template draws it (with its add and remove buttons)."""
+
+    def value_from_datadict(self, data, files, name):
+        return posted_header_rows(data)
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # no rows posted means no headers, not "keep the saved ones"
+
+
+class SipHeadersField(forms.Field):
+    """A list of {"key", "value"}, passed on as typed: the model's clean() applies the rules."""
+
+    widget = SipHeadersWidget
+
+    def to_python(self, value):
+        # A row left entirely blank is no header (the admin added a row and left it empty).
+        return [row for row in value or [] if not is_blank_row(row)]
+
+
+class HandoffForm(forms.ModelForm):
+    """A handoff destination. Every rule is the model's clean(), through full_clean()."""
+
+    sip_headers = SipHeadersField(label="SIP headers", required=False)
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "name",
+            "description",
+            "is_default",
+            "utterance",
+            "method",
+            "phone_number",
+            "outbound_endpoint",
+            "outbound_encryption",
+            "sip_headers",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "phone_number": forms.TextInput(
+                attrs={"placeholder": "+441234567890", "inputmode": "tel"}
+            ),
+            "outbound_endpoint": forms.TextInput(attrs={"placeholder": "sip.example.com:5061"}),
+        }
+        labels = {
+            "is_default": "Default handoff",
+            "method": "SIP method",
+            "phone_number": "Phone number",
+            "outbound_endpoint": "Outbound endpoint",
+            "outbound_encryption": "Outbound encryption",
+        }
+        help_texts = {
+            "name": "Lowercase letters, digits and underscores, e.g. agent_queue.",
+            "phone_number": "International format with the country code, e.g. +441234567890; "
+            "saved as E.164.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Blank means TLS/SRTP to the model; the select offers the two real choices.
+        self.fields["outbound_encryption"].choices = Encryption.choices
+        # The model's clean() says what an empty description should say, once.
+        self.fields["description"].required = False
+
+    def header_rows(self) -> tuple[list[dict], list[str]]:
+        """The rows to show, each with its own messages, and the messages of no one row."""
+        if self.is_bound:
+            rows = posted_header_rows(self.data)
+        else:
+            rows = [{"key": h["key"], "value": h["value"]} for h in self.instance.sip_headers]
+        for row in rows:
+            row["errors"] = []
+        filled = [row for row in rows if not is_blank_row(row)]
+        general = []
+        for message in self.errors.get("sip_headers", []) if self.is_bound else []:
+            match = HEADER_MESSAGE_RE.match(message)
+            if match and 1 <= int(match[1]) <= len(filled):
+                filled[int(match[1]) - 1]["errors"].append(message)
+            else:
+                general.append(message)
+        return rows, general
+
+    def header_warnings(self) -> list[str]:
+        """Advice that does not stop the save (e.g. a header without the X- prefix)."""
+        rows, _ = self.header_rows()
+        return sip.header_warnings([r for r in rows if not (is_blank_row(r) or r["errors"])])
+
+
+class HandoffLogFilterForm(forms.Form):
+    """The handoff log's filters, read from the query string."""
+
+    handoff = forms.ModelChoiceField(
+        queryset=Handoff.objects.all(),
+        to_field_name="name",
+        required=False,
+        empty_label="All handoffs",
+        error_messages={"invalid_choice": "There is no handoff of that name."},
+    )
+    date_from = forms.DateField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter the start date as YYYY-MM-DD, e.g. 2025-01-31."},
+    )
+    date_to = forms.DateField(
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter the end date as YYYY-MM-DD, e.g. 2025-01-31."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filter(self, logs):
+        """The entries matching the filters that are valid; an invalid one filters nothing."""
+        self.is_valid()  # cleaned_data then holds the fields that are valid
+        data = self.cleaned_data
+        if data.get("handoff"):
+            logs = logs.filter(handoff=data["handoff"])
+        # Whole days in the site's time zone, as bounds on the indexed timestamp.
+        if data.get("date_from"):
+            start = _start_of(data["date_from"])
+            if start:
+                logs = logs.filter(created_at__gte=start)
+        if data.get("date_to"):
+            end = _start_of(data["date_to"], days=1)
+            if end:
+                logs = logs.filter(created_at__lt=end)
+        return logs
+
+
+def _start_of(day, days=0):
+    """Midnight of `day` (+ days) in the current time zone; None at the calendar's ends.
+
+    Years 1 and 9999 bound nothing, and would overflow once shifted to UTC.
+    """
+    if not 1 < day.year < 9999:
+        return None
+    return timezone.make_aware(datetime.combine(day + timedelta(days=days), time.min))

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from actions.views import actions, agents, channels, docs, first_run, health, messages, pages
+from actions.views import (
+    actions,
+    agents,
+    channels,
+    docs,
+    first_run,
+    handoffs,
+    health,
+    messages,
+    pages,
+)
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -35,7 +45,15 @@ urlpatterns = [
         agents.agent_key_revoke,
         name="agent_key_revoke",
     ),
+    # Handoff destinations and their log
+    path("handoffs/", handoffs.handoff_list, name="handoff_list"),
+    path("handoffs/new/", handoffs.handoff_form, name="handoff_create"),
+    path("handoffs/preview/", handoffs.handoff_preview, name="handoff_preview"),
+    path("handoffs/log/", handoffs.handoff_log, name="handoff_log"),
+    path("handoffs/<int:pk>/", handoffs.handoff_form, name="handoff_edit"),
+    path("handoffs/<int:pk>/preview/", handoffs.handoff_preview, name="handoff_preview_edit"),
+    path("handoffs/<int:pk>/duplicate/", handoffs.handoff_duplicate, name="handoff_duplicate"),
+    path("handoffs/<int:pk>/delete/", handoffs.handoff_delete, name="handoff_delete"),
     # Not built yet
-    path("handoffs/", pages.section("handoffs/list.html"), name="handoff_list"),
     path("send-log/", pages.section("sendlog/list.html"), name="sendlog_list"),
 ]

@@ -14,7 +14,7 @@ from actions.api.errors import ApiError
 from actions.forms import SendTextActionForm
 from actions.invoke import send_action
 from actions.models import Environment, Message, SendTextAction
-from actions.views.pages import confirm
+from actions.views.pages import confirm, unique_copy_name
 
 ROW_FIELDS = ("name", "type", "description", "required", "format", "pattern", "choices")
 PAGE_SIZE = 50
@@ -176,7 +176,7 @@ def action_duplicate(request, pk):
     original = get_object_or_404(SendTextAction, pk=pk)
     copy = SendTextAction.objects.get(pk=pk)
     copy.pk = None
-    copy.name = unique_copy_name(original.name)
+    copy.name = unique_copy_name(SendTextAction, original.name)
     copy.enabled = False
     with transaction.atomic():
         copy.save()
@@ -184,14 +184,6 @@ def action_duplicate(request, pk):
         request, f"Duplicated “{original.name}” as “{copy.name}” (disabled until you enable it)."
     )
     return redirect("action_edit", pk=copy.pk)
-
-
-def unique_copy_name(name: str) -> str:
-    base = f"{name[:57]}_copy"
-    candidate, n = base, 2
-    while SendTextAction.objects.filter(name=candidate).exists():
-        candidate, n = f"{base}{n}", n + 1
-    return candidate
 
 
 @require_POST

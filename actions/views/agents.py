@@ -9,7 +9,7 @@ from actions.views.pages import confirm
 
 
 def agent_list(request):
-    agents = Agent.objects.prefetch_related("actions", "api_keys")
+    agents = Agent.objects.prefetch_related("actions", "handoffs", "api_keys")
     return render(request, "agents/list.html", {"agents": agents})
 
 

@@ -123,3 +123,14 @@ def test_the_table_switches_to_json_schema_and_back(admin_page):
     editor.fill(json.dumps({"type": "object", "properties": {"a": {"type": "array"}}}))
     page.get_by_role("button", name="Edit as table").click()
     expect(page.get_by_text("The table cannot show this schema because")).to_be_visible()
+
+
+def test_enter_in_a_text_field_saves_the_action_and_adds_no_parameter_row(admin_page):
+    make_channel()
+    page = admin_page
+    start_action(page, "send_note", "Sends a note the agent writes.")
+    page.get_by_label("Name", exact=True).press("Enter")
+    expect(page.get_by_text("Action “send_note” saved.")).to_be_visible()
+    assert page.locator(".param-row").count() == 0
+    assert SendTextAction.objects.get().parameters_schema["properties"] == {}
+    assert page.console_errors == []
