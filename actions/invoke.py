@@ -9,16 +9,19 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connection
 from jsonschema import Draft202012Validator
 
-from actions import gotemplate, schemas, sending, templating
+from actions import gotemplate, handoffs, schemas, sending, templating
 from actions.api.errors import ApiError, invalid_request
 from actions.models import (
     Agent,
     ApiKey,
+    Handoff,
     Message,
     MessagingChannel,
+    Provider,
     SendTextAction,
 )
 from actions.status import create_queued
@@ -150,6 +153,7 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+# In the models' field order, as Model.from_db() expects them.
 _ACTION_FIELDS = (
     "id",
     "name",
@@ -160,6 +164,7 @@ _ACTION_FIELDS = (
     "parameters_schema",
     "message_template",
     "require_consent",
+    "fallback_handoff_id",
     "enabled",
 )
 _CHANNEL_FIELDS = (
@@ -170,12 +175,16 @@ _CHANNEL_FIELDS = (
     "sender_sandbox",
     "sender_pre_release",
     "sender_live",
+    "account_sid",
 )
 _FIND_ACTION = (
     "SELECT "  # noqa: S608
     + ", ".join(f"a.{f}" for f in _ACTION_FIELDS)
     + ", "
     + ", ".join(f"c.{f}" for f in _CHANNEL_FIELDS)
+    # Whether the channel stores an auth token: enough to tell whether it can send, without
+    # reading the (encrypted) token on every invoke.
+    + ", c.auth_token_encrypted <> ''"
     + f" FROM {SendTextAction._meta.db_table} a"
     + f" JOIN {SendTextAction.agents.through._meta.db_table} aa ON aa.sendtextaction_id = a.id"
     + f" JOIN {MessagingChannel._meta.db_table} c ON c.id = a.channel_id"
@@ -198,9 +207,45 @@ def find_action(agent_id: int, name: str) -> SendTextAction | None:
     schema = SendTextAction._meta.get_field("parameters_schema")
     values[6] = schema.from_db_value(values[6], None, connection)
     action = SendTextAction.from_db(connection.alias, _ACTION_FIELDS, values)
-    channel_values = row[len(_ACTION_FIELDS) :]
+    channel_values = row[len(_ACTION_FIELDS) : len(_ACTION_FIELDS) + len(_CHANNEL_FIELDS)]
     action.channel = MessagingChannel.from_db(connection.alias, _CHANNEL_FIELDS, channel_values)
+    action.channel.has_stored_token = bool(row[-1])
     return action
+
+
+def channel_problem(channel: MessagingChannel) -> str:
+    """Why the channel cannot send at all, or "": a Twilio channel without credentials, even
+    after falling back to TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN."""
+    if channel.provider != Provider.TWILIO:
+        return ""
+    # find_action reads only whether a token is stored; a channel loaded by the ORM has it.
+    has_token = getattr(channel, "has_stored_token", None)
+    if has_token is None:
+        has_token = channel.has_auth_token
+    missing = []
+    if not (channel.account_sid or settings.TWILIO_ACCOUNT_SID):
+        missing.append("Account SID")
+    if not (has_token or settings.TWILIO_AUTH_TOKEN):
+        missing.append("auth token")
+    if not missing:
+        return ""
+    return (
+        f"The channel {channel.name} has no Twilio {' or '.join(missing)} (and none is set in "
+        "the environment), so it cannot send."
+    )
+
+
+def cannot_send(action: SendTextAction, code: str, message: str, say: str, offer: str) -> ApiError:
+    """A 422 that sends nothing. With the action's fallback handoff (loaded only here, off the
+    success path), the error carries it as `fallback` and `say` offers the transfer: `offer`
+    is the sentence's start, completed by the handoff's offer."""
+    error = ApiError(422, code, message, say=say)
+    if action.fallback_handoff_id:
+        handoff = Handoff.objects.filter(pk=action.fallback_handoff_id).first()
+        if handoff is not None:
+            error.say = f"{offer} {handoffs.transfer_offer(handoff)}"
+            error.extra["fallback"] = handoffs.fallback(handoff)
+    return error
 
 
 def invoke_action(key: ApiKey, action_name: str, body, idempotency_key: str = "") -> dict:
@@ -237,18 +282,31 @@ def send_action(
             return replay(earlier, fingerprint)
 
     request = parse_body(body)
+    problem = channel_problem(action.channel)
+    if problem:
+        # Checked before the parameters: no point asking the caller for them.
+        raise cannot_send(
+            action,
+            "channel_unavailable",
+            f"{problem} Nothing was sent.",
+            say="Tell the caller the text message cannot be sent right now; offer another way "
+            "to help.",
+            offer="Tell the caller you cannot send the text message right now;",
+        )
     effective = action.effective_schema()
     check_parameters(action, effective, request.parameters)
     if action.require_consent and request.parameters.get(schemas.CONSENT_PARAMETER) is not True:
-        raise ApiError(
-            422,
+        ask = (
+            "Ask the caller whether they agree to receive a text message. Call again with "
+            f"{schemas.CONSENT_PARAMETER} set to true only if they say yes; if they decline, do "
+            "not send it and do not ask again"
+        )
+        raise cannot_send(
+            action,
             "consent_required",
             "The caller has not consented to receive this text message; nothing was sent.",
-            say=(
-                "Ask the caller whether they agree to receive a text message. Call again with "
-                f"{schemas.CONSENT_PARAMETER} set to true only if they say yes; if they "
-                "decline, do not send it and do not ask again."
-            ),
+            say=f"{ask}.",
+            offer=f"{ask}, and",
         )
     data = templating.template_data(
         request.parameters, request.variables, request.contact_number, request.conversation_id
@@ -256,13 +314,17 @@ def send_action(
     try:
         to = sending.resolve_recipient(action, data)
     except sending.RecipientUnavailable as exc:
-        raise ApiError(
-            422,
+        raise cannot_send(
+            action,
             "recipient_unavailable",
             f"No number to send the text message to: {exc}",
             say=(
                 "Tell the caller you cannot send the text message because you do not have "
                 "their number. Ask for a number to send it to, or offer to transfer them."
+            ),
+            offer=(
+                "Tell the caller you cannot send the text message because you do not have "
+                "their number. Ask for a number to send it to, or"
             ),
         ) from None
     try:
@@ -306,7 +368,7 @@ def send_action(
         )
         detail = f"Invoked by {agent.name}" if agent else "Tried from the builder"
         if not create_queued(message, detail):
-            raise opted_out()
+            raise opted_out(action)
         enqueue_send(message)
     except IntegrityError:
         if not idempotency_key:
@@ -317,14 +379,18 @@ def send_action(
     return accepted(message)
 
 
-def opted_out() -> ApiError:
-    return ApiError(
-        422,
+def opted_out(action: SendTextAction) -> ApiError:
+    return cannot_send(
+        action,
         "opted_out",
         "This number has opted out of text messages from this sender; nothing was sent.",
         say=(
             "Tell the caller their number has opted out of our text messages, so none was "
             "sent. Offer to help another way."
+        ),
+        offer=(
+            "Tell the caller you cannot send the text message because their number has opted "
+            "out of our text messages;"
         ),
     )
 

@@ -9,18 +9,28 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from actions.models import Message, MessageStatus
+from actions.models import (
+    HandoffLog,
+    HandoffOutcome,
+    Message,
+    MessageStatus,
+    OptOut,
+    OptOutSource,
+)
 from actions.providers import (
     OutgoingSms,
     PermanentProviderError,
     TransientProviderError,
     provider_for,
+    twilio,
 )
 from actions.status import advance, claim, move
 
 logger = logging.getLogger(__name__)
 
 BACKOFF_MAX_SECONDS = 300
+# Twilio: "Attempt to send to unsubscribed recipient" (the number replied STOP to the sender).
+UNSUBSCRIBED = "21610"
 
 
 @shared_task(name="actions.echo", ignore_result=False)
@@ -91,6 +101,12 @@ def send_message(self, message_id: str) -> str:
             error_code=exc.code,
             error_message=exc.message,
         )
+        if exc.code == UNSUBSCRIBED:
+            # Twilio knows the number opted out (a STOP we never saw): remember it, so the
+            # next invoke answers opted_out (with the fallback) instead of failing here again.
+            OptOut.objects.get_or_create(
+                number=message.to, sender=message.sender, defaults={"source": OptOutSource.PROVIDER}
+            )
         return "failed"
 
     # Forward only: the provider's delivery report may already have arrived.
@@ -110,6 +126,70 @@ def enqueue_send(message: Message) -> None:
     """Queue the send once the transaction that wrote the message has committed."""
     message_id = str(message.pk)
     transaction.on_commit(lambda: send_message.delay(message_id))
+
+
+@shared_task(bind=True, name="actions.redirect_call", max_retries=None)
+def redirect_call(self, log_id: int) -> str:
+    """Redirect the live call of a pending handoff with the handoff's TwiML, through Twilio.
+
+    The call is fetched first: a refer becomes <Refer> on a SIP leg and <Dial><Number> on a
+    phone leg. Transient failures are retried with backoff up to SEND_MAX_ATTEMPTS, as sends
+    are; Twilio's refusals (20404 unknown call, 21220 call not in progress…) fail the log with
+    Twilio's code and message. The outcome only ever moves on from "pending", so a task
+    delivered again after the outcome is recorded changes nothing.
+    """
+    from actions import handoffs  # it imports this module
+
+    log = HandoffLog.objects.select_related("handoff", "agent").filter(pk=log_id).first()
+    if log is None:
+        logger.warning("redirect_call: handoff log %s does not exist", log_id)
+        return "missing"
+    if log.outcome != HandoffOutcome.PENDING:
+        return f"already {log.outcome}"
+    handoff = log.handoff
+    if handoff is None:
+        return _finish(
+            log_id, HandoffOutcome.FAILED, "The handoff was deleted before the call was redirected."
+        )
+    credentials = handoffs.twilio_credentials(log.agent)
+    if credentials is None:
+        return _finish(log_id, HandoffOutcome.FAILED, handoffs.NO_CREDENTIALS)
+    attempt = self.request.retries + 1
+    try:
+        result = twilio.redirect_call(
+            *credentials,
+            log.call_sid,
+            lambda call_from, call_to: handoffs.redirect_twiml(handoff, call_from, call_to),
+        )
+    except TransientProviderError as exc:
+        if attempt >= settings.SEND_MAX_ATTEMPTS:
+            detail = f"Gave up after {attempt} attempts: {exc.message}"
+            return _finish(log_id, HandoffOutcome.FAILED, detail)
+        delay = backoff(attempt)
+        HandoffLog.objects.filter(pk=log_id, outcome=HandoffOutcome.PENDING).update(
+            outcome_detail=f"Attempt {attempt} failed, retrying in {delay:.1f}s: {exc.message}",
+            updated_at=timezone.now(),
+        )
+        raise self.retry(countdown=delay) from None
+    except PermanentProviderError as exc:
+        detail = f"Twilio error {exc.code}: {exc.message}" if exc.code else exc.message
+        return _finish(log_id, HandoffOutcome.FAILED, detail)
+    detail = handoffs.redirected_detail(handoff, result.call_from, result.call_to)
+    return _finish(log_id, HandoffOutcome.REDIRECTED, detail)
+
+
+def _finish(log_id: int, outcome: str, detail: str) -> str:
+    """Record a redirect's outcome, if it is still pending; the outcome as the task's result."""
+    HandoffLog.objects.filter(pk=log_id, outcome=HandoffOutcome.PENDING).update(
+        outcome=outcome, outcome_detail=detail, updated_at=timezone.now()
+    )
+    return str(outcome)
+
+
+def enqueue_redirect(log: HandoffLog) -> None:
+    """Queue the live-call redirect once the transaction that wrote the log has committed."""
+    log_id = log.pk
+    transaction.on_commit(lambda: redirect_call.delay(log_id))
 
 
 STALE_QUEUED = timedelta(minutes=5)

@@ -7,8 +7,11 @@ SDK against it (``client.api.base_url = emulator.base_url``):
 * ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``: create a message, validated the way
   Twilio validates requests made with its TEST credentials (the documented magic numbers);
 * ``GET  /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json``: fetch a message;
+* ``POST /2010-04-01/Accounts/{AccountSid}/Calls.json``: create a call, which is live
+  (``in-progress``) at once, so tests can set one up through the SDK;
 * ``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json``: update a live call (TwiML,
-  URL or status), and ``GET`` of the same path to fetch it.
+  URL or status), every update recorded; ``GET`` of the same path fetches it. An unknown call
+  is 404 (20404) and redirecting one that has ended is 400 (21220), as with Twilio.
 
 Everything else answers 404 with Twilio's error JSON. Requests are authenticated with HTTP Basic
 auth exactly as Twilio does (account SID and auth token). After a message is created, its status
@@ -92,6 +95,8 @@ FINAL_STATUSES = ("delivered", "undelivered", "failed", "sent")
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 _CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+# What a call's To and From may be: a number, a SIP URI or a Client identity.
+_CALL_ADDRESS = re.compile(r"\+?[0-9]{3,15}|sips?:\S+@\S+|client:\S+")
 _ACCOUNT_PATH = re.compile(r"/2010-04-01/Accounts/([^/]+)(/.*)?")
 _MESSAGE_PATH = re.compile(r"/Messages/([^/]+)\.json")
 _CALL_PATH = re.compile(r"/Calls/([^/]+)\.json")
@@ -502,6 +507,7 @@ class TwilioEmulator:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._failures: collections.deque[int] = collections.deque()
+        self._call_failures: collections.deque[int] = collections.deque()
         self._final_statuses: dict[str, tuple[str, int | None]] = {}
         self._lifecycles: dict[str, _Lifecycle] = {}
         self._generation = 0
@@ -567,21 +573,26 @@ class TwilioEmulator:
 
     # -- test controls -----------------------------------------------------------------------
 
-    def fail_next(self, n: int, status: int = 500) -> None:
+    def fail_next(self, n: int, status: int = 500, *, resource: str = "Messages") -> None:
         """Make the next ``n`` Messages-create requests fail with HTTP ``status``.
 
         ``status`` must be 429 or a 5xx; the answer is Twilio's error JSON (429 -> 20429
         "Too Many Requests", 500 -> 20500 "Internal Server Error", 503 -> 20503 "Service
         Unavailable", any other 5xx -> 20000 + status with the standard reason phrase).
         Calls accumulate: ``fail_next(1, 429); fail_next(1, 503)`` fails with 429 then 503.
-        The failures are taken by authenticated create requests only.
+        The failures are taken by authenticated create requests only; with
+        ``resource="Calls"``, by authenticated call updates instead (each resource has its
+        own queue of failures).
         """
         if n < 0:
             raise ValueError("n must not be negative")
         if status != 429 and not 500 <= status <= 599:
             raise ValueError("status must be 429 or a 5xx")
+        if resource not in ("Messages", "Calls"):
+            raise ValueError('resource must be "Messages" or "Calls"')
         with self._lock:
-            self._failures.extend([status] * n)
+            queue = self._failures if resource == "Messages" else self._call_failures
+            queue.extend([status] * n)
 
     def set_final_status(self, to: str, status: str, error_code: int | None = None) -> None:
         """Make messages created to ``to`` from now on end with ``status`` (and ``ErrorCode``).
@@ -600,8 +611,7 @@ class TwilioEmulator:
     ) -> str:
         """Register a live (``in-progress``) call and return its SID.
 
-        Optional: updating any well-formed unknown call SID (other than ``CA`` + 32 zeros)
-        creates it on the fly, with null ``to``/``from``.
+        The same as creating it through the API (``client.calls.create``), without a request.
         """
         sid = call_sid or _sid("CA")
         if not _CALL_SID.fullmatch(sid) or sid == UNKNOWN_CALL_SID:
@@ -633,6 +643,7 @@ class TwilioEmulator:
             self.calls.clear()
             self.callbacks_sent.clear()
             self._failures.clear()
+            self._call_failures.clear()
             self._final_statuses.clear()
             self._lifecycles.clear()
         if self._scheduler is not None:
@@ -673,6 +684,8 @@ class TwilioEmulator:
             return _error(401, 20003, "Authenticate")
         if rest == "/Messages.json" and method == "POST":
             return self._create_message(account_sid, form)
+        if rest == "/Calls.json" and method == "POST":
+            return self._create_call(account_sid, form)
         if (found := _MESSAGE_PATH.fullmatch(rest)) and method in ("GET", "HEAD"):
             return self._fetch_message(account_sid, found.group(1), path)
         if found := _CALL_PATH.fullmatch(rest):
@@ -876,15 +889,43 @@ class TwilioEmulator:
     def _call_resource(call: dict) -> dict:
         return {k: v for k, v in call.items() if k not in ("twiml", "url", "updates")}
 
+    def _create_call(self, account_sid: str, form: dict[str, str]) -> _Response:
+        to = form.get("To", "").strip()
+        from_ = form.get("From", "").strip()
+        url = form.get("Url", "").strip()
+        if not to:
+            return _error(400, 21201, "No 'To' number is specified")
+        if not from_:
+            return _error(400, 21213, "No 'From' number is specified")
+        if not (url or form.get("Twiml") or form.get("ApplicationSid")):
+            return _error(400, 21205, "Url parameter is required.")
+        if url and not _valid_callback_url(url):
+            return _error(400, 21205, f"Url is not a valid URL: {url}")
+        if not _CALL_ADDRESS.fullmatch(to):
+            return _error(400, 21211, f"Invalid 'To' Phone Number: {to}")
+        if not _CALL_ADDRESS.fullmatch(from_):
+            return _error(400, 21212, f"Invalid 'From' Phone Number: {from_}")
+        # Twilio answers "queued" and the call rings first; here it is answered at once.
+        sid = _sid("CA")
+        with self._lock:
+            call = self.calls[sid] = self._new_call(sid, account_sid, to, from_)
+            call["direction"] = "outbound-api"
+            call["twiml"] = form.get("Twiml") or None
+            call["url"] = url or None
+            snapshot = self._call_resource(call)
+        if self.verbose:
+            sys.stderr.write(f"twilio-emulator: call {sid} to {_mask(to)} created\n")
+        return _Response(201, snapshot)
+
     def _update_call(self, account_sid: str, sid: str, form: dict[str, str], path) -> _Response:
-        if not _CALL_SID.fullmatch(sid) or sid == UNKNOWN_CALL_SID:
-            return _not_found(path)
         with self._lock:
             call = self.calls.get(sid)
-            if call is not None and call["account_sid"] != account_sid:
+            if call is None or call["account_sid"] != account_sid:
                 return _not_found(path)
-            if call is None:
-                call = self.calls[sid] = self._new_call(sid, account_sid, None, None)
+            failure = self._call_failures.popleft() if self._call_failures else None
+            if failure is not None:
+                code, text = _FAILURE_TEXTS.get(failure, (20000 + failure, _reason(failure)))
+                return _error(failure, code, text)
             redirect = bool(form.get("Twiml") or form.get("Url"))
             if redirect and call["status"] != "in-progress":
                 return _error(400, 21220, "Call is not in-progress. Cannot redirect.")

@@ -9,7 +9,13 @@ ERROR_CODES = {
     404: ["unknown_action", "unknown_handoff", "not_found"],
     405: ["method_not_allowed"],
     409: ["idempotency_conflict"],
-    422: ["recipient_unavailable", "opted_out", "consent_required", "template_error"],
+    422: [
+        "recipient_unavailable",
+        "opted_out",
+        "consent_required",
+        "channel_unavailable",
+        "template_error",
+    ],
     429: ["rate_limited"],
     500: ["internal_error"],
 }
@@ -21,8 +27,11 @@ ERROR_DESCRIPTIONS = {
     404: "No such action or handoff for this agent, or no such message.",
     405: "Wrong HTTP method.",
     409: "The Idempotency-Key was used before with a different body.",
-    422: "Nothing was sent: no usable recipient, the number opted out, consent was not given, "
-    "or the message template failed on the data given.",
+    422: "Nothing was sent: no usable recipient (recipient_unavailable), the number opted out "
+    "(opted_out), consent was not given (consent_required), the action's channel cannot send "
+    "(channel_unavailable: a Twilio channel without credentials), or the message template "
+    "failed on the data given (template_error). With a fallback handoff, the first four carry "
+    "`fallback`: the transfer to offer instead.",
     429: "Too many requests; retry later.",
     500: "An error on the server; nothing was sent.",
 }
@@ -77,9 +86,10 @@ SCHEMAS = {
                         "recover (e.g. 'Ask the caller for the booking reference…').",
                     },
                     "fallback": {
-                        "type": "object",
-                        "description": "The handoff instruction to offer instead, when the "
-                        "action has a fallback handoff.",
+                        **_ref("HandoffInstruction"),
+                        "description": "On recipient_unavailable, opted_out, consent_required "
+                        "and channel_unavailable, when the action has a fallback handoff: the "
+                        "transfer to offer instead (`say` then offers it).",
                     },
                 },
             }
@@ -131,6 +141,165 @@ SCHEMAS = {
             "body": {"type": "string"},
             "say": {"type": "string"},
         },
+    },
+    "SipInstruction": {
+        "type": "object",
+        "required": [
+            "method",
+            "phone_number",
+            "outbound_endpoint",
+            "outbound_encryption",
+            "sip_headers",
+        ],
+        "properties": {
+            "method": {
+                "type": "string",
+                "enum": ["invite", "refer", "bye"],
+                "description": "invite: call out through the endpoint and bridge; refer: hand "
+                "the call to the number; bye: end the call.",
+            },
+            "phone_number": {"type": ["string", "null"], "description": "E.164"},
+            "outbound_endpoint": {
+                "type": ["string", "null"],
+                "description": "host or host:port (invite only)",
+            },
+            "outbound_encryption": {
+                "type": ["string", "null"],
+                "enum": ["TLS/SRTP", "UDP/RTP", None],
+            },
+            "sip_headers": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["key", "value"],
+                    "properties": {"key": {"type": "string"}, "value": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "HandoffInstruction": {
+        "type": "object",
+        "required": ["handoff", "sip", "twiml", "utterance", "say"],
+        "properties": {
+            "handoff": {"type": "string", "description": "The handoff's name."},
+            "sip": _ref("SipInstruction"),
+            "twiml": {
+                "type": "string",
+                "description": "The equivalent TwiML: <Refer><Sip>tel:…</Sip></Refer>, "
+                "<Dial><Sip>sip:…</Sip></Dial> or <Hangup/>.",
+            },
+            "utterance": {"type": "string", "description": "What to say before the handoff."},
+            "say": {"type": "string"},
+        },
+    },
+    "HandoffRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "conversation_id": {"type": "string", "maxLength": 200},
+            "call_sid": {
+                "type": "string",
+                "pattern": "^CA[0-9a-fA-F]{32}$",
+                "description": "The live Twilio call: given (and with Twilio credentials), a "
+                "worker redirects the call with the handoff's TwiML.",
+            },
+            "reason": {"type": "string", "maxLength": 500},
+            "variables": {"type": "object", "description": "Conversation variables, logged."},
+        },
+    },
+    "HandoffAnswer": {
+        "allOf": [
+            _ref("HandoffInstruction"),
+            {
+                "type": "object",
+                "required": ["id"],
+                "properties": {
+                    "id": {"type": "string", "description": "The handoff log entry's id."}
+                },
+            },
+        ]
+    },
+    "VapiTransferDestinationRequest": {
+        "type": "object",
+        "required": ["message"],
+        "description": "Vapi's server message; only the fields Switchboard reads are listed.",
+        "properties": {
+            "message": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {
+                    "type": {"const": "transfer-destination-request"},
+                    "destination": {
+                        "description": "A handoff name, or an object whose name or "
+                        "description names one.",
+                    },
+                    "parameters": {
+                        "type": "object",
+                        "properties": {"destination": {"type": "string"}},
+                    },
+                    "artifact": {
+                        "type": "object",
+                        "properties": {
+                            "messagesOpenAIFormatted": {
+                                "type": "array",
+                                "description": "The latest transfer_call / transferCall tool "
+                                "call's `destination` argument names the handoff.",
+                            }
+                        },
+                    },
+                    "call": {
+                        "type": "object",
+                        "properties": {
+                            "id": {
+                                "type": "string",
+                                "description": "Logged as the conversation id.",
+                            }
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "VapiTransferDestinationAnswer": {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["destination"],
+                "properties": {
+                    "destination": {
+                        "oneOf": [
+                            {
+                                "type": "object",
+                                "required": ["type", "number"],
+                                "properties": {
+                                    "type": {"const": "number"},
+                                    "number": {"type": "string"},
+                                    "message": {"type": "string"},
+                                },
+                            },
+                            {
+                                "type": "object",
+                                "required": ["type", "sipUri", "sipHeaders"],
+                                "properties": {
+                                    "type": {"const": "sip"},
+                                    "sipUri": {"type": "string"},
+                                    "sipHeaders": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    },
+                                    "message": {"type": "string"},
+                                },
+                            },
+                        ]
+                    }
+                },
+            },
+            {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string"}},
+            },
+        ]
     },
     "MessageStatus": {
         "type": "string",
@@ -199,7 +368,9 @@ PATHS = {
             "operationId": "listTools",
             "summary": "The tools this agent may call",
             "description": "One OpenAI-style function tool per enabled send-text action of the "
-            "key's agent, with the action's effective parameters schema.",
+            "key's agent, with the action's effective parameters schema; plus `transfer_call` "
+            "when the agent has handoffs (its own, and its enabled actions' fallback handoffs): "
+            "parameters `destination` (an enum of their names) and `reason`.",
             "responses": {
                 "200": {
                     "description": "The tools.",
@@ -266,6 +437,57 @@ PATHS = {
             },
         }
     },
+    "/api/v1/handoffs/{name}/invoke": {
+        "post": {
+            "operationId": "invokeHandoff",
+            "summary": "Hand the call off: the SIP instruction and its TwiML",
+            "description": "Resolves the agent's handoff (404 unknown_handoff for another agent's "
+            "or none) and logs it. With `call_sid` and Twilio credentials (the first Twilio "
+            "channel of the agent's actions, else TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN), a "
+            "worker redirects the live call with the TwiML: <Refer> on a SIP leg, <Dial><Number> "
+            "on a phone leg.",
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("HandoffRequest")}},
+            },
+            "responses": {
+                "200": {
+                    "description": "The instruction.",
+                    "content": {"application/json": {"schema": _ref("HandoffAnswer")}},
+                },
+                **_errors(400, 401, 404, 500),
+            },
+        }
+    },
+    "/api/v1/transfer-destination": {
+        "post": {
+            "operationId": "vapiTransferDestination",
+            "summary": "Answer Vapi's transfer-destination-request",
+            "description": "The destination named in the request (message.destination, "
+            "message.parameters.destination, or the latest transfer_call tool call's arguments) "
+            "if the agent has it, else its default handoff. Both answers are HTTP 200, as Vapi "
+            "expects: a destination, or an error when there is none or the handoff ends the call "
+            "(bye). Authenticate with the agent's key as a Bearer token or as X-Vapi-Secret. "
+            "Bodies up to 1 MiB (Vapi sends the whole call so far).",
+            "security": [{"bearer": []}, {"vapiSecret": []}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("VapiTransferDestinationRequest")}},
+            },
+            "responses": {
+                "200": {
+                    "description": "A destination, or an error.",
+                    "content": {
+                        "application/json": {"schema": _ref("VapiTransferDestinationAnswer")}
+                    },
+                },
+                **_errors(400, 401, 500),
+            },
+        }
+    },
 }
 
 
@@ -284,6 +506,9 @@ def document() -> dict:
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "vapiSecret": {"type": "apiKey", "in": "header", "name": "X-Vapi-Secret"},
+            },
         },
     }

@@ -8,5 +8,7 @@ urlpatterns = [
     path("tools", views.tools, name="api_tools"),
     path("actions/<str:name>/invoke", views.invoke, name="api_invoke"),
     path("messages/<str:message_id>", views.message_detail, name="api_message"),
+    path("handoffs/<str:name>/invoke", views.handoff_invoke, name="api_handoff_invoke"),
+    path("transfer-destination", views.vapi_transfer_destination, name="api_transfer_destination"),
     path("<path:rest>", views.not_found),
 ]

@@ -10,20 +10,25 @@ from django.views.decorators.csrf import csrf_exempt
 from actions.api.auth import api_view
 from actions.api.errors import ApiError, invalid_request
 from actions.api.openapi import document
+from actions.handoffs import agent_handoffs, invoke_handoff, transfer_destination
 from actions.invoke import invoke_action
 from actions.models import Message
+from actions.schemas import transfer_tool
 
 MAX_BODY_BYTES = 64 * 1024
+# Vapi's server messages carry the whole call so far (transcript, messages twice over, the
+# assistant's configuration): a long call outgrows 64 KiB.
+MAX_VAPI_BODY_BYTES = 1024 * 1024
 
 
-def read_json(request):
+def read_json(request, limit: int = MAX_BODY_BYTES):
     """The request body as JSON; too large, not UTF-8 or not JSON is 400 invalid_request."""
     length = request.headers.get("Content-Length", "0")
-    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-        raise invalid_request(f"The request body must be JSON of at most {MAX_BODY_BYTES} bytes.")
+    if not length.isdigit() or int(length) > limit:
+        raise invalid_request(f"The request body must be JSON of at most {limit} bytes.")
     raw = request.body
-    if len(raw) > MAX_BODY_BYTES:
-        raise invalid_request(f"The request body must be JSON of at most {MAX_BODY_BYTES} bytes.")
+    if len(raw) > limit:
+        raise invalid_request(f"The request body must be JSON of at most {limit} bytes.")
     if not raw.strip():
         return {}
     try:
@@ -46,7 +51,11 @@ def ping(request):
 @api_view("GET")
 def tools(request):
     actions = request.agent.actions.filter(enabled=True).order_by("name")
-    return JsonResponse({"tools": [action.tool_definition() for action in actions]})
+    definitions = [action.tool_definition() for action in actions]
+    handoffs = list(agent_handoffs(request.agent))
+    if handoffs:
+        definitions.append(transfer_tool(handoffs))
+    return JsonResponse({"tools": definitions})
 
 
 @api_view("POST")
@@ -55,6 +64,18 @@ def invoke(request, name):
     key = request.headers.get("Idempotency-Key", "").strip()
     payload = invoke_action(request.api_key, name, body, key)
     return JsonResponse(payload, status=202)
+
+
+@api_view("POST")
+def handoff_invoke(request, name):
+    return JsonResponse(invoke_handoff(request.api_key, name, read_json(request)))
+
+
+@api_view("POST")
+def vapi_transfer_destination(request):
+    """Vapi's transfer-destination-request; both answers are HTTP 200, as Vapi expects."""
+    body = read_json(request, MAX_VAPI_BODY_BYTES)
+    return JsonResponse(transfer_destination(request.api_key, body))
 
 
 @login_not_required

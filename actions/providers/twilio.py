@@ -2,6 +2,8 @@
 
 import functools
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -57,18 +59,55 @@ class TwilioProvider:
             kwargs["status_callback"] = sms.status_callback
         try:
             message = client(self.account_sid, self.auth_token).messages.create(**kwargs)
-        except TwilioRestException as exc:
-            error = TransientProviderError if _transient(exc.status) else PermanentProviderError
-            raise error(
-                exc.msg or f"Twilio answered HTTP {exc.status}.",
-                code=str(exc.code or exc.status),
-                status=exc.status,
-            ) from None
-        except TwilioException as exc:  # connection refused, timeout, unreadable answer
-            raise TransientProviderError(f"Twilio could not be reached: {exc}") from None
-        except OSError as exc:
-            raise TransientProviderError(f"Twilio could not be reached: {exc}") from None
+        except (TwilioException, OSError) as exc:
+            raise provider_error(exc) from None
         return SendResult(sid=message.sid, status=message.status or "queued")
+
+
+@dataclass(frozen=True)
+class RedirectResult:
+    twiml: str  # what the call was updated with
+    call_from: str
+    call_to: str
+
+
+def redirect_call(
+    account_sid: str,
+    auth_token: str,
+    call_sid: str,
+    choose_twiml: Callable[[str, str], str],
+) -> RedirectResult:
+    """Fetch a live call and update it with the TwiML `choose_twiml(from, to)` picks for it.
+
+    The call is fetched first because the right TwiML depends on its leg: a SIP REFER works
+    only on a SIP leg. Errors as `TwilioProvider.send`: 429, 5xx and network failures are
+    transient, the rest (20404 unknown call, 21220 call not in progress…) permanent.
+    """
+    if not (account_sid and auth_token):
+        raise PermanentProviderError("No Twilio credentials are configured.", code="auth")
+    try:
+        call = client(account_sid, auth_token).calls(call_sid)
+        found = call.fetch()
+        # The SDK keeps the call's "from" as `_from` (`from` is a Python keyword).
+        call_from, call_to = found._from or "", found.to or ""
+        twiml = choose_twiml(call_from, call_to)
+        call.update(twiml=twiml)
+    except (TwilioException, OSError) as exc:
+        raise provider_error(exc) from None
+    return RedirectResult(twiml=twiml, call_from=call_from, call_to=call_to)
+
+
+def provider_error(exc: Exception) -> TransientProviderError | PermanentProviderError:
+    """The SDK's exception as ours: the type says whether retrying can help."""
+    if isinstance(exc, TwilioRestException):
+        error = TransientProviderError if _transient(exc.status) else PermanentProviderError
+        return error(
+            exc.msg or f"Twilio answered HTTP {exc.status}.",
+            code=str(exc.code or exc.status),
+            status=exc.status,
+        )
+    # Connection refused, timeout, an unreadable answer.
+    return TransientProviderError(f"Twilio could not be reached: {exc}")
 
 
 def _transient(status: int | None) -> bool:

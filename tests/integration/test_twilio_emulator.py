@@ -255,11 +255,75 @@ def test_updating_a_call_with_twiml_records_it_and_completing_it_ends_it(emu, tw
     assert (raised.value.status, raised.value.code) == (400, 21220)
 
 
-def test_updating_an_unknown_call_answers_404(emu, twilio):
-    with pytest.raises(TwilioRestException) as raised:
-        twilio.calls("CA" + "0" * 32).update(twiml="<Response/>")
+def test_a_call_created_through_the_sdk_is_live_and_each_update_is_recorded(emu, twilio):
+    created = twilio.calls.create(
+        to="+15005550006",
+        from_="sip:alice@pbx.example.com",
+        twiml="<Response><Say>Hi</Say></Response>",
+    )
+    fetched = twilio.calls(created.sid).fetch()
+    twilio.calls(created.sid).update(twiml="<Response><Hangup/></Response>")
+    twilio.calls(created.sid).update(twiml="<Response><Pause/></Response>")
 
-    assert (raised.value.status, raised.value.code) == (404, 20404)
+    assert created.sid.startswith("CA") and len(created.sid) == 34
+    assert (created.status, created.to, created._from) == (
+        "in-progress",
+        "+15005550006",
+        "sip:alice@pbx.example.com",
+    )
+    assert (fetched.sid, fetched.status, fetched._from) == (
+        created.sid,
+        "in-progress",
+        created._from,
+    )
+    assert emu.calls[created.sid]["updates"] == [
+        {"Twiml": "<Response><Hangup/></Response>"},
+        {"Twiml": "<Response><Pause/></Response>"},
+    ]
+    assert emu.calls[created.sid]["twiml"] == "<Response><Pause/></Response>"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"to": "", "from_": "+15005550006", "twiml": "<Response/>"}, 21201),
+        ({"to": "+15551112222", "from_": "", "twiml": "<Response/>"}, 21213),
+        ({"to": "+15551112222", "from_": "+15005550006"}, 21205),
+        ({"to": "+15551112222", "from_": "+15005550006", "url": "not a url"}, 21205),
+        ({"to": "twelve", "from_": "+15005550006", "twiml": "<Response/>"}, 21211),
+        ({"to": "+15551112222", "from_": "bob", "twiml": "<Response/>"}, 21212),
+    ],
+)
+def test_creating_a_call_without_what_twilio_requires_is_400(emu, twilio, kwargs, code):
+    with pytest.raises(TwilioRestException) as raised:
+        twilio.calls.create(**kwargs)
+    assert (raised.value.status, raised.value.code) == (400, code)
+    assert emu.calls == {}
+
+
+def test_call_updates_can_be_made_to_fail_like_messages(emu, twilio):
+    call_sid = emu.add_call(to="+15551112222", from_="+15553334444")
+    emu.fail_next(1, 429, resource="Calls")
+    with pytest.raises(TwilioRestException) as raised:
+        twilio.calls(call_sid).update(twiml="<Response/>")
+    twilio.calls(call_sid).update(twiml="<Response/>")
+    message = twilio.messages.create(to=RECIPIENT, from_=VALID_FROM, body="Unaffected")
+
+    assert (raised.value.status, raised.value.code) == (429, 20429)
+    assert emu.calls[call_sid]["updates"] == [{"Twiml": "<Response/>"}]
+    assert message.sid.startswith("SM")
+    with pytest.raises(ValueError):
+        emu.fail_next(1, resource="Queues")
+
+
+def test_updating_an_unknown_call_answers_404(emu, twilio):
+    for sid in ("CA" + "0" * 32, "CA" + "1" * 32):
+        with pytest.raises(TwilioRestException) as raised:
+            twilio.calls(sid).update(twiml="<Response/>")
+        assert (raised.value.status, raised.value.code) == (404, 20404)
+        with pytest.raises(TwilioRestException) as raised:
+            twilio.calls(sid).fetch()
+        assert (raised.value.status, raised.value.code) == (404, 20404)
     assert emu.calls == {}
 
 

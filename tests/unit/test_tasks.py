@@ -49,3 +49,41 @@ def test_reconcile_requeues_stale_queued_messages_and_fails_stuck_sends(
     sending_new.refresh_from_db()
     assert sending_old.status == "failed" and sending_old.error_code == "interrupted"
     assert sending_new.status == "sending"
+
+
+def pending_log(**fields):
+    from actions.models import HandoffLog
+    from tests.factories import make_handoff
+
+    values = {"call_sid": "CA" + "1" * 32, "outcome": "pending", **fields}
+    if "handoff" not in values:
+        values["handoff"] = make_handoff("escalation_handoff")
+        values["handoff_name"] = values["handoff"].name
+    return HandoffLog.objects.create(**values)
+
+
+def test_redirect_call_leaves_a_log_that_is_no_longer_pending_alone(monkeypatch):
+    from actions.tasks import redirect_call
+
+    log = pending_log(outcome="redirected", outcome_detail="Done.")
+    monkeypatch.setattr("actions.providers.twilio.redirect_call", None)  # must not be called
+    assert redirect_call.run(log.pk) == "already redirected"
+    assert redirect_call.run(log.pk + 1) == "missing"
+    log.refresh_from_db()
+    assert (log.outcome, log.outcome_detail) == ("redirected", "Done.")
+
+
+def test_redirect_call_fails_when_the_handoff_or_the_credentials_are_gone(settings):
+    from actions.handoffs import NO_CREDENTIALS
+    from actions.tasks import redirect_call
+
+    settings.TWILIO_ACCOUNT_SID = settings.TWILIO_AUTH_TOKEN = ""
+    log = pending_log()
+    assert redirect_call.run(log.pk) == "failed"
+    log.refresh_from_db()
+    assert (log.outcome, log.outcome_detail) == ("failed", NO_CREDENTIALS)
+
+    orphan = pending_log(handoff=None, handoff_name="gone")
+    assert redirect_call.run(orphan.pk) == "failed"
+    orphan.refresh_from_db()
+    assert orphan.outcome_detail == "The handoff was deleted before the call was redirected."

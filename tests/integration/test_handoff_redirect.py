@@ -1,0 +1,235 @@
+"""The live-call redirect end to end: handoff invoke over HTTP -> Redis -> a real worker ->
+the Twilio SDK -> the emulator's Calls API; and a 21610 send turning into an opt-out."""
+
+import json
+import time
+
+import pytest
+from twilio.rest import Client
+
+from actions.models import Agent, ApiKey, HandoffLog, Message, OptOut
+from tests.factories import make_action, make_handoff, make_twilio_channel
+from tests.twilio_emulator import UNKNOWN_CALL_SID
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+XML = '<?xml version="1.0" encoding="UTF-8"?>'
+OUR_NUMBER = "+15005550006"
+
+
+@pytest.fixture
+def agent(twilio):
+    agent = Agent.objects.create(name="booking_bot")
+    action = make_action(make_twilio_channel(twilio))
+    action.fallback_handoff = make_handoff("agent_queue")
+    action.save()
+    agent.actions.add(action)
+    agent.handoffs.add(
+        make_handoff("escalation_handoff"),
+        make_handoff("end_call"),
+        make_handoff(
+            "billing_desk",
+            description="Call out to the billing team's PBX",
+            method="invite",
+            phone_number="+15557654321",
+            outbound_endpoint="pbx.example.com",
+            outbound_encryption="UDP/RTP",
+        ),
+    )
+    return agent
+
+
+@pytest.fixture
+def key(agent):
+    return ApiKey.issue(agent, "live")[1]
+
+
+@pytest.fixture
+def sdk(twilio):
+    """The real SDK on the emulator, as the telephony side would set up a call."""
+    client = Client(twilio.account_sid, twilio.auth_token)
+    client.api.base_url = twilio.base_url
+    return client
+
+
+def live_call(sdk, caller: str) -> str:
+    call = sdk.calls.create(
+        to=OUR_NUMBER, from_=caller, twiml="<Response><Say>Connecting your agent</Say></Response>"
+    )
+    assert call.status == "in-progress"
+    return call.sid
+
+
+def post(client, key, path, body):
+    return client.post(
+        path,
+        json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+def invoke_handoff(client, key, name, call_sid):
+    response = post(
+        client,
+        key,
+        f"/api/v1/handoffs/{name}/invoke",
+        {"conversation_id": "conv-7", "call_sid": call_sid, "reason": "caller_requested_agent"},
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def wait_for_outcome(log_id, worker, timeout=20.0) -> HandoffLog:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = HandoffLog.objects.get(pk=log_id)
+        if log.outcome in ("redirected", "failed"):
+            return log
+        time.sleep(0.05)
+    raise AssertionError(f"the handoff stayed {log.outcome}:\n{worker.output()[-3000:]}")
+
+
+def updates(twilio, call_sid):
+    return twilio.calls[call_sid]["updates"]
+
+
+def test_a_refer_on_a_sip_call_is_redirected_with_refer(client, key, twilio, sdk, celery_worker):
+    call_sid = live_call(sdk, "sip:alice@pbx.example.com")
+    answer = invoke_handoff(client, key, "escalation_handoff", call_sid)
+    assert HandoffLog.objects.get(pk=answer["id"]).outcome in ("pending", "redirected")
+
+    log = wait_for_outcome(answer["id"], celery_worker)
+
+    twiml = (
+        XML + "<Response><Refer><Sip>tel:+15551234567?X-Reason=escalation</Sip></Refer></Response>"
+    )
+    assert log.outcome == "redirected", log.outcome_detail
+    assert updates(twilio, call_sid) == [{"Twiml": twiml}]
+    assert answer["twiml"] == twiml
+    assert log.outcome_detail.startswith("Call redirected with <Refer><Sip>")
+    calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in twilio.requests if "/Calls" in r.path]
+    assert calls == [
+        ("POST", "Calls.json"),
+        ("GET", f"{call_sid}.json"),
+        ("POST", f"{call_sid}.json"),
+    ]
+
+
+def test_a_refer_on_a_phone_call_is_redirected_with_dial_number(
+    client, key, twilio, sdk, celery_worker
+):
+    call_sid = live_call(sdk, "+15551112222")
+    answer = invoke_handoff(client, key, "escalation_handoff", call_sid)
+
+    log = wait_for_outcome(answer["id"], celery_worker)
+
+    assert log.outcome == "redirected", log.outcome_detail
+    assert updates(twilio, call_sid) == [
+        {"Twiml": XML + "<Response><Dial><Number>+15551234567</Number></Dial></Response>"}
+    ]
+    assert log.outcome_detail.startswith("Call redirected with <Dial><Number> to +15551234567")
+
+
+@pytest.mark.parametrize(
+    ("name", "twiml"),
+    [
+        (
+            "billing_desk",
+            "<Response><Dial><Sip>sip:+15557654321@pbx.example.com;transport=udp</Sip></Dial>"
+            "</Response>",
+        ),
+        ("end_call", "<Response><Hangup /></Response>"),
+    ],
+)
+def test_an_invite_and_a_bye_redirect_with_their_own_twiml(
+    client, key, twilio, sdk, celery_worker, name, twiml
+):
+    call_sid = live_call(sdk, "+15551112222")
+    log = wait_for_outcome(invoke_handoff(client, key, name, call_sid)["id"], celery_worker)
+    assert log.outcome == "redirected", log.outcome_detail
+    assert updates(twilio, call_sid) == [{"Twiml": XML + twiml}]
+
+
+def test_an_unknown_call_fails_with_twilios_20404(client, key, twilio, celery_worker):
+    answer = invoke_handoff(client, key, "escalation_handoff", UNKNOWN_CALL_SID)
+    log = wait_for_outcome(answer["id"], celery_worker)
+    assert log.outcome == "failed"
+    assert log.outcome_detail.startswith(
+        "Twilio error 20404: Unable to fetch record: The requested resource"
+    )
+    assert UNKNOWN_CALL_SID not in twilio.calls
+
+
+def test_a_call_that_has_ended_fails_with_twilios_21220(client, key, twilio, sdk, celery_worker):
+    call_sid = live_call(sdk, "+15551112222")
+    sdk.calls(call_sid).update(status="completed")
+    log = wait_for_outcome(
+        invoke_handoff(client, key, "escalation_handoff", call_sid)["id"], celery_worker
+    )
+    assert log.outcome == "failed"
+    assert log.outcome_detail == (
+        "Twilio error 21220: Unable to update record: Call is not in-progress. Cannot redirect."
+    )
+    assert updates(twilio, call_sid) == [{"Status": "completed"}]
+
+
+def test_transient_twilio_failures_are_retried_until_the_call_is_redirected(
+    client, key, twilio, sdk, celery_worker
+):
+    call_sid = live_call(sdk, "+15551112222")
+    twilio.fail_next(2, 503, resource="Calls")
+    log = wait_for_outcome(
+        invoke_handoff(client, key, "escalation_handoff", call_sid)["id"], celery_worker
+    )
+    assert log.outcome == "redirected", log.outcome_detail
+    assert len(updates(twilio, call_sid)) == 1
+    failed = [r for r in twilio.requests if r.method == "POST" and r.status == 503]
+    assert len(failed) == 2
+
+
+def test_transient_failures_give_up_after_the_attempt_limit(
+    client, key, twilio, sdk, celery_worker
+):
+    call_sid = live_call(sdk, "+15551112222")
+    twilio.fail_next(10, 503, resource="Calls")
+    log = wait_for_outcome(
+        invoke_handoff(client, key, "escalation_handoff", call_sid)["id"], celery_worker
+    )
+    assert log.outcome == "failed"
+    assert log.outcome_detail == (
+        "Gave up after 5 attempts: Unable to update record: Service Unavailable"
+    )
+    assert updates(twilio, call_sid) == []
+
+
+def test_a_21610_send_records_an_opt_out_and_the_next_invoke_is_opted_out_with_fallback(
+    client, key, twilio, celery_worker
+):
+    body = {
+        "conversation_id": "conv-8",
+        "contact": {"phone_number": "+15005550004"},  # Twilio's magic "unsubscribed" number
+        "parameters": {"booking_reference": "ABC123"},
+    }
+    path = "/api/v1/actions/send_booking_confirmation/invoke"
+    first = post(client, key, path, body)
+    assert first.status_code == 202
+
+    deadline = time.monotonic() + 20
+    while not OptOut.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    opt_out = OptOut.objects.get()
+    assert (opt_out.number, opt_out.sender, opt_out.source) == (
+        "+15005550004",
+        OUR_NUMBER,
+        "provider",
+    )
+    assert Message.objects.get().error_code == "21610"
+
+    second = post(client, key, path, body)
+    assert second.status_code == 422
+    error = second.json()["error"]
+    assert error["code"] == "opted_out"
+    assert error["fallback"]["handoff"] == "agent_queue"
+    assert 'call transfer_call with destination "agent_queue"' in error["say"]
+    assert Message.objects.count() == 1
