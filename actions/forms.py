@@ -388,16 +388,9 @@ class HandoffForm(forms.ModelForm):
         return sip.header_warnings([r for r in rows if not (is_blank_row(r) or r["errors"])])
 
 
-class HandoffLogFilterForm(forms.Form):
-    """The handoff log's filters, read from the query string."""
+class DateRangeForm(forms.Form):
+    """From/to dates in a list's query string, as whole days in the site's time zone."""
 
-    handoff = forms.ModelChoiceField(
-        queryset=Handoff.objects.all(),
-        to_field_name="name",
-        required=False,
-        empty_label="All handoffs",
-        error_messages={"invalid_choice": "There is no handoff of that name."},
-    )
     date_from = forms.DateField(
         label="From",
         required=False,
@@ -418,22 +411,38 @@ class HandoffLogFilterForm(forms.Form):
             self.add_error("date_to", "The end date is before the start date.")
         return cleaned
 
-    def filter(self, logs):
-        """The entries matching the filters that are valid; an invalid one filters nothing."""
-        self.is_valid()  # cleaned_data then holds the fields that are valid
+    def filter_dates(self, rows):
+        """Bounds on the indexed timestamp; call after is_valid()."""
         data = self.cleaned_data
-        if data.get("handoff"):
-            logs = logs.filter(handoff=data["handoff"])
-        # Whole days in the site's time zone, as bounds on the indexed timestamp.
         if data.get("date_from"):
             start = _start_of(data["date_from"])
             if start:
-                logs = logs.filter(created_at__gte=start)
+                rows = rows.filter(created_at__gte=start)
         if data.get("date_to"):
             end = _start_of(data["date_to"], days=1)
             if end:
-                logs = logs.filter(created_at__lt=end)
-        return logs
+                rows = rows.filter(created_at__lt=end)
+        return rows
+
+
+class HandoffLogFilterForm(DateRangeForm):
+    """The handoff log's filters, read from the query string."""
+
+    handoff = forms.ModelChoiceField(
+        queryset=Handoff.objects.all(),
+        to_field_name="name",
+        required=False,
+        empty_label="All handoffs",
+        error_messages={"invalid_choice": "There is no handoff of that name."},
+    )
+    field_order = ["handoff", "date_from", "date_to"]
+
+    def filter(self, logs):
+        """The entries matching the filters that are valid; an invalid one filters nothing."""
+        self.is_valid()  # cleaned_data then holds the fields that are valid
+        if self.cleaned_data.get("handoff"):
+            logs = logs.filter(handoff=self.cleaned_data["handoff"])
+        return self.filter_dates(logs)
 
 
 def _start_of(day, days=0):
