@@ -4,14 +4,17 @@ from itertools import zip_longest
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from actions import schemas, sip
+from actions import schemas, sendlog, sip
 from actions.models import (
     Agent,
     Encryption,
     Environment,
     Handoff,
+    Message,
+    MessageStatus,
     MessagingChannel,
     SendTextAction,
 )
@@ -443,6 +446,64 @@ class HandoffLogFilterForm(DateRangeForm):
         if self.cleaned_data.get("handoff"):
             logs = logs.filter(handoff=self.cleaned_data["handoff"])
         return self.filter_dates(logs)
+
+
+class SendLogFilterForm(DateRangeForm):
+    """The send log's filters, read from the query string so a view can be shared."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Phone number, conversation id or message SID", "type": "search"}
+        ),
+    )
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *MessageStatus.choices])
+    action = forms.ModelChoiceField(
+        queryset=SendTextAction.objects.all(),
+        to_field_name="name",
+        required=False,
+        empty_label="All actions",
+        error_messages={"invalid_choice": "There is no action of that name."},
+    )
+    agent = forms.ModelChoiceField(
+        queryset=Agent.objects.all(),
+        to_field_name="name",
+        required=False,
+        empty_label="All agents",
+        error_messages={"invalid_choice": "There is no agent of that name."},
+    )
+    channel = forms.ModelChoiceField(
+        queryset=MessagingChannel.objects.all(),
+        to_field_name="name",
+        required=False,
+        empty_label="All channels",
+        error_messages={"invalid_choice": "There is no channel of that name."},
+    )
+    environment = forms.ChoiceField(
+        required=False, choices=[("", "All environments"), *Environment.choices]
+    )
+
+    def clean_q(self):
+        text = self.cleaned_data["q"].strip()
+        if text:
+            try:
+                sendlog.search(Message.objects.none(), text)
+            except ValidationError as exc:
+                raise ValidationError(exc.messages) from None
+        return text
+
+    def filter(self, messages):
+        """The messages matching the filters that are valid; an invalid one filters nothing."""
+        self.is_valid()
+        data = self.cleaned_data
+        for name in ("status", "action", "agent", "channel", "environment"):
+            if data.get(name):
+                messages = messages.filter(**{name: data[name]})
+        if data.get("q"):
+            messages = sendlog.search(messages, data["q"])
+        return self.filter_dates(messages)
 
 
 def _start_of(day, days=0):

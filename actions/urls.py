@@ -10,6 +10,7 @@ from actions.views import (
     health,
     messages,
     pages,
+    sendlog,
 )
 
 urlpatterns = [
@@ -55,5 +56,6 @@ urlpatterns = [
     path("handoffs/<int:pk>/duplicate/", handoffs.handoff_duplicate, name="handoff_duplicate"),
     path("handoffs/<int:pk>/delete/", handoffs.handoff_delete, name="handoff_delete"),
     # Not built yet
-    path("send-log/", pages.section("sendlog/list.html"), name="sendlog_list"),
+    path("send-log/", sendlog.sendlog_list, name="sendlog_list"),
+    path("send-log/<uuid:message_id>/row/", sendlog.sendlog_row, name="sendlog_row"),
 ]

@@ -67,6 +67,15 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("view_unmasked_numbers", "Can see full phone numbers in the send log"),
+            ("export_messages", "Can export the send log"),
+            ("resend_message", "Can resend a failed message"),
+        ]
+        indexes = [
+            # The send log: newest first, and the keyset cursor (created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="message_log_order"),
+        ]
         constraints = [
             # Concurrent retries of one request create one message: the database decides.
             models.UniqueConstraint(
