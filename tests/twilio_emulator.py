@@ -498,6 +498,8 @@ class TwilioEmulator:
         self.port = port
         self.verbose = verbose
         self.callback_timeout = callback_timeout
+        # Seconds each message create takes to answer, as the real API's latency does.
+        self.response_delay = 0.0
 
         self.requests: list[RecordedRequest] = []
         self.messages: dict[str, dict] = {}
@@ -646,6 +648,7 @@ class TwilioEmulator:
             self._call_failures.clear()
             self._final_statuses.clear()
             self._lifecycles.clear()
+            self.response_delay = 0.0
         if self._scheduler is not None:
             self._scheduler.clear()
 
@@ -775,6 +778,8 @@ class TwilioEmulator:
         return None
 
     def _create_message(self, account_sid: str, form: dict[str, str]) -> _Response:
+        if self.response_delay:
+            time.sleep(self.response_delay)  # on this request's own thread
         with self._lock:
             failure = self._failures.popleft() if self._failures else None
         if failure is not None:

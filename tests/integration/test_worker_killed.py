@@ -31,6 +31,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     twilio, live_server, settings, monkeypatch
 ):
     monkeypatch.setattr(twilio, "callbacks", False)  # only the sends matter here
+    # Twilio-like latency, so the batch cannot finish before the kill on a fast or busy machine.
+    twilio.response_delay = 0.02
     channel = make_twilio_channel(twilio)
     messages = Message.objects.bulk_create(
         Message(
