@@ -391,6 +391,17 @@ class HandoffForm(forms.ModelForm):
         return sip.header_warnings([r for r in rows if not (is_blank_row(r) or r["errors"])])
 
 
+def choice_by_name(queryset, noun: str) -> forms.ModelChoiceField:
+    """A list filter's select of objects by name, so the URL reads ?action=send_booking_…."""
+    return forms.ModelChoiceField(
+        queryset=queryset,
+        to_field_name="name",
+        required=False,
+        empty_label=f"All {noun}s",
+        error_messages={"invalid_choice": f"There is no {noun} of that name."},
+    )
+
+
 class DateRangeForm(forms.Form):
     """From/to dates in a list's query string, as whole days in the site's time zone."""
 
@@ -431,13 +442,7 @@ class DateRangeForm(forms.Form):
 class HandoffLogFilterForm(DateRangeForm):
     """The handoff log's filters, read from the query string."""
 
-    handoff = forms.ModelChoiceField(
-        queryset=Handoff.objects.all(),
-        to_field_name="name",
-        required=False,
-        empty_label="All handoffs",
-        error_messages={"invalid_choice": "There is no handoff of that name."},
-    )
+    handoff = choice_by_name(Handoff.objects.all(), "handoff")
     field_order = ["handoff", "date_from", "date_to"]
 
     def filter(self, logs):
@@ -460,27 +465,9 @@ class SendLogFilterForm(DateRangeForm):
         ),
     )
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *MessageStatus.choices])
-    action = forms.ModelChoiceField(
-        queryset=SendTextAction.objects.all(),
-        to_field_name="name",
-        required=False,
-        empty_label="All actions",
-        error_messages={"invalid_choice": "There is no action of that name."},
-    )
-    agent = forms.ModelChoiceField(
-        queryset=Agent.objects.all(),
-        to_field_name="name",
-        required=False,
-        empty_label="All agents",
-        error_messages={"invalid_choice": "There is no agent of that name."},
-    )
-    channel = forms.ModelChoiceField(
-        queryset=MessagingChannel.objects.all(),
-        to_field_name="name",
-        required=False,
-        empty_label="All channels",
-        error_messages={"invalid_choice": "There is no channel of that name."},
-    )
+    action = choice_by_name(SendTextAction.objects.all(), "action")
+    agent = choice_by_name(Agent.objects.all(), "agent")
+    channel = choice_by_name(MessagingChannel.objects.all(), "channel")
     environment = forms.ChoiceField(
         required=False, choices=[("", "All environments"), *Environment.choices]
     )
