@@ -7,4 +7,9 @@ class ActionsConfig(AppConfig):
     verbose_name = "Switchboard"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from actions import checks  # noqa: F401  (registers the system checks)
+        from actions.roles import grant_admin_everything
+
+        post_migrate.connect(grant_admin_everything, sender=self)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from actions import retention
 from actions.models import (
     HandoffLog,
     HandoffOutcome,
@@ -228,3 +229,21 @@ def reconcile_messages() -> dict:
             error_message="The worker stopped while sending; check the provider's log.",
         )
     return {"requeued": requeued, "interrupted": interrupted}
+
+
+@shared_task(name="actions.redact_old_messages")
+def redact_old_messages() -> int:
+    """Remove the body, parameters and variables of messages past MESSAGE_RETENTION_DAYS
+    (run every hour by Celery beat). See actions/retention.py for what is kept.
+
+    A run stops starting batches after half the soft time limit; a backlog (retention just
+    turned on) is worked off over the following runs, or at once with `manage.py
+    redact_messages`.
+    """
+    days = settings.MESSAGE_RETENTION_DAYS
+    if days == 0:
+        return 0
+    redacted = retention.redact_old_messages(max_seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT / 2)
+    # Counts only: never a number or a body in the log.
+    logger.info("Retention: redacted %d message(s) older than %d days", redacted, days)
+    return redacted

@@ -1,61 +1,182 @@
+"""The builder's pages, each with the permission it needs: this table is the access policy.
+
+A user without the permission gets 403 (and the page that links here hides the link).
+"""
+
 from django.urls import path
 
+from actions.access import need, need_any
 from actions.views import (
     actions,
     agents,
     channels,
     docs,
+    export,
     first_run,
     handoffs,
     health,
     messages,
     pages,
     sendlog,
+    users,
 )
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("setup/", first_run.first_run, name="first_run"),
     path("healthz", health.healthz, name="healthz"),
-    # Send-text-message actions
-    path("actions/", actions.action_list, name="action_list"),
-    path("actions/new/", actions.action_form, name="action_create"),
-    path("actions/preview/", actions.action_preview, name="action_preview"),
-    path("actions/<int:pk>/", actions.action_form, name="action_edit"),
-    path("actions/<int:pk>/preview/", actions.action_preview, name="action_preview_edit"),
-    path("actions/<int:pk>/duplicate/", actions.action_duplicate, name="action_duplicate"),
-    path("actions/<int:pk>/toggle/", actions.action_toggle, name="action_toggle"),
-    path("actions/<int:pk>/delete/", actions.action_delete, name="action_delete"),
-    path("actions/<int:pk>/try/", actions.action_try, name="action_try"),
-    # Messaging channels
-    path("channels/", channels.channel_list, name="channel_list"),
-    path("channels/new/", channels.channel_form, name="channel_create"),
-    path("channels/<int:pk>/", channels.channel_form, name="channel_edit"),
-    path("channels/<int:pk>/delete/", channels.channel_delete, name="channel_delete"),
-    path("channels/<int:pk>/test/", channels.channel_test, name="channel_test"),
-    path("messages/<uuid:message_id>/status/", messages.message_status, name="message_status"),
     path("api/docs/", docs.api_docs, name="api_docs"),
+    # Send-text-message actions
+    path("actions/", need("actions.view_sendtextaction", actions.action_list), name="action_list"),
+    path(
+        "actions/new/",
+        need("actions.add_sendtextaction", actions.action_form),
+        name="action_create",
+    ),
+    path(
+        "actions/preview/",
+        need("actions.view_sendtextaction", actions.action_preview),
+        name="action_preview",
+    ),
+    path(
+        "actions/<int:pk>/",
+        need("actions.change_sendtextaction", actions.action_form),
+        name="action_edit",
+    ),
+    path(
+        "actions/<int:pk>/preview/",
+        need("actions.view_sendtextaction", actions.action_preview),
+        name="action_preview_edit",
+    ),
+    path(
+        "actions/<int:pk>/duplicate/",
+        need("actions.add_sendtextaction", actions.action_duplicate),
+        name="action_duplicate",
+    ),
+    path(
+        "actions/<int:pk>/toggle/",
+        need("actions.change_sendtextaction", actions.action_toggle),
+        name="action_toggle",
+    ),
+    path(
+        "actions/<int:pk>/delete/",
+        need("actions.delete_sendtextaction", actions.action_delete),
+        name="action_delete",
+    ),
+    path(
+        "actions/<int:pk>/try/", need("actions.try_action", actions.action_try), name="action_try"
+    ),
+    # Messaging channels
+    path(
+        "channels/",
+        need("actions.view_messagingchannel", channels.channel_list),
+        name="channel_list",
+    ),
+    path(
+        "channels/new/",
+        need("actions.add_messagingchannel", channels.channel_form),
+        name="channel_create",
+    ),
+    path(
+        "channels/<int:pk>/",
+        need("actions.change_messagingchannel", channels.channel_form),
+        name="channel_edit",
+    ),
+    path(
+        "channels/<int:pk>/delete/",
+        need("actions.delete_messagingchannel", channels.channel_delete),
+        name="channel_delete",
+    ),
+    path(
+        "channels/<int:pk>/test/",
+        need("actions.change_messagingchannel", channels.channel_test),
+        name="channel_test",
+    ),
+    # The status of a message sent by Try-it or a channel test, polled by those pages.
+    path(
+        "messages/<uuid:message_id>/status/",
+        need_any(
+            ("actions.try_action", "actions.change_messagingchannel", "actions.view_message"),
+            messages.message_status,
+        ),
+        name="message_status",
+    ),
     # Agents and API keys
-    path("agents/", agents.agent_list, name="agent_list"),
-    path("agents/new/", agents.agent_form, name="agent_create"),
-    path("agents/<int:pk>/", agents.agent_form, name="agent_edit"),
-    path("agents/<int:pk>/delete/", agents.agent_delete, name="agent_delete"),
-    path("agents/<int:pk>/keys/", agents.agent_key_create, name="agent_key_create"),
+    path("agents/", need("actions.view_agent", agents.agent_list), name="agent_list"),
+    path("agents/new/", need("actions.add_agent", agents.agent_form), name="agent_create"),
+    path("agents/<int:pk>/", need("actions.change_agent", agents.agent_form), name="agent_edit"),
+    path(
+        "agents/<int:pk>/delete/",
+        need("actions.delete_agent", agents.agent_delete),
+        name="agent_delete",
+    ),
+    path(
+        "agents/<int:pk>/keys/",
+        need("actions.add_apikey", agents.agent_key_create),
+        name="agent_key_create",
+    ),
     path(
         "agents/<int:pk>/keys/<int:key_id>/revoke/",
-        agents.agent_key_revoke,
+        need("actions.change_apikey", agents.agent_key_revoke),
         name="agent_key_revoke",
     ),
     # Handoff destinations and their log
-    path("handoffs/", handoffs.handoff_list, name="handoff_list"),
-    path("handoffs/new/", handoffs.handoff_form, name="handoff_create"),
-    path("handoffs/preview/", handoffs.handoff_preview, name="handoff_preview"),
-    path("handoffs/log/", handoffs.handoff_log, name="handoff_log"),
-    path("handoffs/<int:pk>/", handoffs.handoff_form, name="handoff_edit"),
-    path("handoffs/<int:pk>/preview/", handoffs.handoff_preview, name="handoff_preview_edit"),
-    path("handoffs/<int:pk>/duplicate/", handoffs.handoff_duplicate, name="handoff_duplicate"),
-    path("handoffs/<int:pk>/delete/", handoffs.handoff_delete, name="handoff_delete"),
-    # Not built yet
-    path("send-log/", sendlog.sendlog_list, name="sendlog_list"),
-    path("send-log/<uuid:message_id>/row/", sendlog.sendlog_row, name="sendlog_row"),
+    path("handoffs/", need("actions.view_handoff", handoffs.handoff_list), name="handoff_list"),
+    path(
+        "handoffs/new/", need("actions.add_handoff", handoffs.handoff_form), name="handoff_create"
+    ),
+    path(
+        "handoffs/preview/",
+        need("actions.view_handoff", handoffs.handoff_preview),
+        name="handoff_preview",
+    ),
+    path(
+        "handoffs/log/", need("actions.view_handofflog", handoffs.handoff_log), name="handoff_log"
+    ),
+    path(
+        "handoffs/<int:pk>/",
+        need("actions.change_handoff", handoffs.handoff_form),
+        name="handoff_edit",
+    ),
+    path(
+        "handoffs/<int:pk>/preview/",
+        need("actions.view_handoff", handoffs.handoff_preview),
+        name="handoff_preview_edit",
+    ),
+    path(
+        "handoffs/<int:pk>/duplicate/",
+        need("actions.add_handoff", handoffs.handoff_duplicate),
+        name="handoff_duplicate",
+    ),
+    path(
+        "handoffs/<int:pk>/delete/",
+        need("actions.delete_handoff", handoffs.handoff_delete),
+        name="handoff_delete",
+    ),
+    # The send log
+    path("send-log/", need("actions.view_message", sendlog.sendlog_list), name="sendlog_list"),
+    path(
+        "send-log/export.csv",
+        need("actions.export_messages", export.sendlog_export),
+        name="sendlog_export",
+    ),
+    path(
+        "send-log/<uuid:message_id>/",
+        need("actions.view_message", sendlog.message_detail),
+        name="message_detail",
+    ),
+    path(
+        "send-log/<uuid:message_id>/row/",
+        need("actions.view_message", sendlog.sendlog_row),
+        name="sendlog_row",
+    ),
+    path(
+        "send-log/<uuid:message_id>/resend/",
+        need("actions.resend_message", sendlog.message_resend),
+        name="message_resend",
+    ),
+    # Users and their roles
+    path("users/", need("auth.view_user", users.user_list), name="user_list"),
+    path("users/new/", need("auth.add_user", users.user_create), name="user_create"),
+    path("users/<int:pk>/", need("auth.change_user", users.user_edit), name="user_edit"),
 ]

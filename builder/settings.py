@@ -30,6 +30,22 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    """A whole number from the environment; a clear error naming the variable otherwise."""
+    value = os.environ.get(name, "").strip()
+    if value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, {minimum} or more; it is set to {value!r}."
+        )
+    return number
+
+
 def generated_secret(filename: str, make) -> str:
     """A secret generated once into var/, for development only."""
     path = VAR_DIR / filename
@@ -115,6 +131,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% if user|may:"url_name" %} in every template: links follow the URL permissions.
+            "builtins": ["actions.templatetags.access"],
         },
     },
 ]
@@ -261,12 +279,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "reconcile-messages": {"task": "actions.reconcile_messages", "schedule": 60.0},
+    "redact-old-messages": {"task": "actions.redact_old_messages", "schedule": 3600.0},
 }
 
 # Sending: transient provider failures (429, 5xx, timeouts) are retried with exponential
 # backoff and full jitter, base * 2**attempt seconds at most, up to SEND_MAX_ATTEMPTS in all.
 SEND_MAX_ATTEMPTS = int(os.environ.get("SEND_MAX_ATTEMPTS", "5"))
 SEND_RETRY_BASE_SECONDS = float(os.environ.get("SEND_RETRY_BASE_SECONDS", "2"))
+
+# Retention: after this many days a message's body, parameters and variables are removed
+# (status, times and the timeline stay); 0 keeps them forever. Removed in batches of
+# MESSAGE_RETENTION_BATCH messages, one short statement each.
+MESSAGE_RETENTION_DAYS = env_int("MESSAGE_RETENTION_DAYS", 90, minimum=0)
+MESSAGE_RETENTION_BATCH = env_int("MESSAGE_RETENTION_BATCH", 1000, minimum=1)
 
 # How long /healthz waits for the broker and a worker to answer, in seconds.
 HEALTHZ_TIMEOUT = float(os.environ.get("HEALTHZ_TIMEOUT", "1.0"))

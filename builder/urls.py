@@ -1,10 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # An invited user (or one given a password link) chooses a password, then is logged in.
+    path(
+        "invite/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="registration/invite_accept.html",
+            post_reset_login=True,
+            success_url=reverse_lazy("home"),
+        ),
+        name="invite_accept",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("actions.api.urls")),
     path("webhooks/", include("actions.webhooks")),

@@ -231,15 +231,56 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def admin_user(django_user_model):
-    return django_user_model.objects.create_superuser(
+    user = django_user_model.objects.create_superuser(
         username="admin", password="correct horse battery staple"
     )
+    from actions import roles
+
+    roles.set_role(user, roles.ADMIN)
+    return user
+
+
+@pytest.fixture
+def user_in_role(django_user_model):
+    """make(role, username=…) -> a user holding only that role (not a superuser)."""
+
+    from actions import roles
+
+    def make(role: str, username: str = ""):
+        user = django_user_model.objects.create_user(
+            username=username or role.lower(), password="correct horse battery staple"
+        )
+        roles.set_role(user, role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def reviewer_user(user_in_role):
+    return user_in_role("Reviewer")
+
+
+@pytest.fixture
+def builder_user(user_in_role):
+    return user_in_role("Builder")
+
+
+def log_in(page, user, live_server, client):
+    """Log the browser tab in as `user`, through the real session cookie."""
+    client.force_login(user)
+    cookie = client.cookies["sessionid"]
+    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+    return page
 
 
 @pytest.fixture
 def admin_page(page, admin_user, live_server, client):
-    """A browser tab logged in as an admin (through the real session cookie)."""
-    client.force_login(admin_user)
-    cookie = client.cookies["sessionid"]
-    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
-    return page
+    """A browser tab logged in as an admin."""
+    return log_in(page, admin_user, live_server, client)
+
+
+@pytest.fixture
+def reviewer_page(page, admin_user, reviewer_user, live_server, client):
+    """A browser tab logged in as a reviewer (an admin exists, as on any real deployment)."""
+    return log_in(page, reviewer_user, live_server, client)

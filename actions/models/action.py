@@ -65,6 +65,7 @@ class SendTextAction(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "send-text-message action"
+        permissions = [("try_action", "Can try an action from the builder")]
 
     def __str__(self):
         return self.name

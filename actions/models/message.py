@@ -1,7 +1,12 @@
+import re
 import uuid
 
 import phonenumbers
 from django.db import connection, models
+from phonenumbers import Leniency
+
+from actions.models.channel import Environment
+from actions.provider_errors import explain
 
 
 class MessageStatus(models.TextChoices):
@@ -29,13 +34,25 @@ class Message(models.Model):
     """One SMS: what was sent, to whom, from where, and where it is now (the send log)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of their own: the send log's (column, -created_at, -id) indexes below lead with
+    # them and serve their lookups too; every index is one more write per status move.
     action = models.ForeignKey(
-        "actions.SendTextAction", null=True, blank=True, on_delete=models.SET_NULL
+        "actions.SendTextAction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
     )
     channel = models.ForeignKey(
-        "actions.MessagingChannel", null=True, blank=True, on_delete=models.SET_NULL
+        "actions.MessagingChannel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
     )
-    agent = models.ForeignKey("actions.Agent", null=True, blank=True, on_delete=models.SET_NULL)
+    agent = models.ForeignKey(
+        "actions.Agent", null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
     # Names as they were at send time, so the log still reads after a rename or a delete.
     action_name = models.CharField(max_length=64, blank=True)
     channel_name = models.CharField(max_length=64, blank=True)
@@ -59,6 +76,12 @@ class Message(models.Model):
     error_code = models.CharField(max_length=16, blank=True)
     error_message = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A resend is a new message pointing at the one it repeats.
+    resent_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
+    )
+    # Set when retention removed the body, parameters and variables (status and times stay).
+    redacted_at = models.DateTimeField(null=True, blank=True)
     # The agent's Idempotency-Key header, and a hash of the request it came with.
     idempotency_key = models.CharField(max_length=255, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
@@ -75,6 +98,22 @@ class Message(models.Model):
         indexes = [
             # The send log: newest first, and the keyset cursor (created_at, id).
             models.Index(fields=["-created_at", "-id"], name="message_log_order"),
+            # A filtered page, in the same order: without these, a filter whose messages are
+            # all old (a retired action, agent or channel) walks every newer message first.
+            models.Index(fields=["action", "-created_at", "-id"], name="message_log_action"),
+            models.Index(fields=["agent", "-created_at", "-id"], name="message_log_agent"),
+            models.Index(fields=["channel", "-created_at", "-id"], name="message_log_channel"),
+            # Queued and sending are rare and recent: a page of them would otherwise read the
+            # whole table to prove there are no more. Partial, so it stays a few rows small.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(status__in=["queued", "sending"]),
+                name="message_log_in_flight",
+            ),
+            # The search box: a number, a provider SID or a conversation matches a handful.
+            models.Index(fields=["to"], name="message_to"),
+            models.Index(fields=["provider_sid"], name="message_provider_sid"),
+            models.Index(fields=["conversation_id"], name="message_conversation"),
         ]
         constraints = [
             # Concurrent retries of one request create one message: the database decides.
@@ -96,6 +135,23 @@ class Message(models.Model):
     def to_masked(self) -> str:
         return mask_number(self.to)
 
+    @property
+    def error_title(self) -> str:
+        """A few plain words on the error code ("Landline or unreachable carrier")."""
+        explanation = explain(self.error_code)
+        return explanation.title if explanation and explanation.known else ""
+
+    def masked(self, value):
+        """A body, parameters or variables of this message with the numbers in it masked."""
+        return mask_numbers_in(value, region_of(self.to))
+
+    @property
+    def environment_label(self) -> str:
+        try:
+            return Environment(self.environment).label
+        except ValueError:
+            return self.environment
+
 
 def mask_number(number: str) -> str:
     """+447700900123 -> +44 ••• ••• 0123: enough to recognise, not enough to dial."""
@@ -106,6 +162,49 @@ def mask_number(number: str) -> str:
     if len(number) < 8 or not country:
         return "•" * len(number)
     return f"{country} ••• ••• {number[-4:]}"
+
+
+_DIGIT = re.compile(r"\d")
+# The shortest numbers anywhere (St Helena's, with its country code) have 7 digits; a string
+# with fewer digits than a national number's 5 cannot hold one.
+MIN_NUMBER_DIGITS = 5
+
+
+def mask_numbers_in(value, region: str | None = None):
+    """The value (text, or JSON data) with every phone number in it masked.
+
+    For people who may not see numbers: a body or a parameter can hold one too. Numbers
+    written with their country code are found anywhere; national ones when `region` (e.g. the
+    recipient's, "GB") says how to read them.
+    """
+    if isinstance(value, str):
+        if len(_DIGIT.findall(value)) < MIN_NUMBER_DIGITS:
+            return value  # the matcher is slow; most strings hold no number at all
+        masked, end = [], 0
+        for match in phonenumbers.PhoneNumberMatcher(value, region, leniency=Leniency.POSSIBLE):
+            # Mask what is a number, or written as one (+44…, 07…); leave a reference such
+            # as 12345678 readable.
+            written_as_number = match.raw_string.lstrip("(").startswith(("+", "0"))
+            if not (written_as_number or phonenumbers.is_valid_number(match.number)):
+                continue
+            number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+            masked += [value[end : match.start], mask_number(number)]
+            end = match.end
+        return "".join(masked) + value[end:]
+    if isinstance(value, dict):
+        return {key: mask_numbers_in(item, region) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_numbers_in(item, region) for item in value]
+    return value
+
+
+def region_of(number: str) -> str | None:
+    """ "GB" for +447700900123; None when the number cannot be read."""
+    try:
+        country = phonenumbers.parse(number, None).country_code
+        return phonenumbers.region_code_for_country_code(country)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 class MessageEvent(models.Model):

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from actions import roles
 from actions.forms import FirstAdminForm
 
 
@@ -18,6 +19,7 @@ def first_run(request):
             if get_user_model().objects.select_for_update().exists():
                 raise Http404("Switchboard already has an admin account.")
             user = form.save()
+            roles.set_role(user, roles.ADMIN)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("home")
     return render(request, "first_run.html", {"form": form})

@@ -1,8 +1,14 @@
 from django.shortcuts import render
 
+from actions import dashboard
+
 
 def home(request):
-    return render(request, "home.html")
+    """The dashboard for those who read the send log; quick links for everyone."""
+    context = {}
+    if request.user.has_perm("actions.view_message"):
+        context["board"] = dashboard.summary()
+    return render(request, "home.html", context)
 
 
 def section(template: str):

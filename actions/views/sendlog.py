@@ -1,9 +1,13 @@
 from django.contrib import messages as notices
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django_htmx.middleware import HtmxDetails
 
-from actions import sendlog
+from actions import provider_errors, sendlog
 from actions.forms import SendLogFilterForm
 from actions.models import Message
+from actions.views.pages import confirm
 
 
 def sendlog_list(request):
@@ -29,3 +33,60 @@ def sendlog_row(request, message_id):
     message = get_object_or_404(Message, pk=message_id)
     context = {"message": message, "unmasked": sendlog.can_see_numbers(request.user)}
     return render(request, "sendlog/list.html#row", context)
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def message_detail(request: HtmxHttpRequest, message_id):
+    """One message: everything about it, and its timeline (polled while it is on its way)."""
+    message = get_object_or_404(Message, pk=message_id)
+    unmasked = sendlog.can_see_numbers(request.user)
+    error_message = message.error_message if unmasked else message.masked(message.error_message)
+    context = {
+        "message": message,
+        "unmasked": unmasked,
+        "steps": sendlog.timeline(message, unmasked),
+        "error": provider_errors.explain(message.error_code),
+        "error_message": error_message,
+        "resend_refusal": sendlog.resend_refusal(message),
+    }
+    if request.htmx:
+        return render(request, "sendlog/detail.html#live", context)
+    context.update(
+        body=message.body if unmasked else message.masked(message.body),
+        parameters=sendlog.pretty_json(message.parameters, message, unmasked),
+        variables=sendlog.pretty_json(message.variables, message, unmasked),
+        resends=message.resends.order_by("created_at"),
+    )
+    return render(request, "sendlog/detail.html", context)
+
+
+def message_resend(request, message_id):
+    """Confirm, then (POST) queue a new message repeating a failed or undelivered one."""
+    message = get_object_or_404(Message, pk=message_id)
+    back = reverse("message_detail", args=[message.pk])
+    refusal = sendlog.resend_refusal(message)
+    if request.method == "POST" and not refusal:
+        try:
+            copy = sendlog.resend(message, by=request.user.get_username())
+        except sendlog.ResendRefused as exc:
+            refusal = str(exc)
+        else:
+            notices.success(request, "Resent: a new message was queued. This is its page.")
+            return redirect("message_detail", message_id=copy.pk)
+    if refusal:
+        notices.error(request, f"Not resent. {refusal}")
+        return redirect(back)
+    to = message.to if sendlog.can_see_numbers(request.user) else message.to_masked
+    return confirm(
+        request,
+        heading="Resend this message?",
+        explanation=f"A new message with the same text will be queued to {to} from "
+        f"{message.sender}, through the channel “{message.channel_name}”. This one stays in "
+        "the send log as it is, and links to the new one.",
+        confirm_label="Resend",
+        cancel_url=back,
+        gentle=True,
+    )

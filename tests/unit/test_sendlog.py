@@ -120,9 +120,9 @@ def test_a_damaged_cursor_shows_the_newest_page_with_a_note(admin):
     assert "damaged" in response.content.decode()
 
 
-def test_numbers_are_masked_without_the_permission(client):
+def test_numbers_are_masked_without_the_permission(client, reviewer_user):
     message(1, to="+447700903456")
-    user = User.objects.create_user("reviewer", password="pw")
+    user = reviewer_user
     client.force_login(user)
     page = client.get("/send-log/").content.decode()
     assert "+44 ••• ••• 3456" in page
