@@ -10,6 +10,7 @@ from actions.views import (
     actions,
     agents,
     channels,
+    config,
     docs,
     export,
     first_run,
@@ -174,6 +175,18 @@ urlpatterns = [
         "send-log/<uuid:message_id>/resend/",
         need("actions.resend_message", sendlog.message_resend),
         name="message_resend",
+    ),
+    # Configuration as code: the whole setup as one YAML file
+    path("config/", need("actions.manage_config", config.config_page), name="config"),
+    path(
+        "config/export.yaml",
+        need("actions.manage_config", config.config_export),
+        name="config_export",
+    ),
+    path(
+        "config/import/",
+        need("actions.manage_config", config.config_import),
+        name="config_import",
     ),
     # Users and their roles
     path("users/", need("auth.view_user", users.user_list), name="user_list"),

@@ -25,6 +25,8 @@ class Agent(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The configuration file covers channels, actions, handoffs and agents: a whole setup.
+        permissions = [("manage_config", "Can export and import the whole configuration")]
 
     def __str__(self):
         return self.name

@@ -59,6 +59,9 @@ PAGES = {
     "user_list": {A},
     "user_create": {A},
     "user_edit": {A},
+    "config": {A},
+    "config_export": {A},
+    "config_import": {A},
 }
 # Pages anyone may reach, logged in or not: not part of the role policy.
 PUBLIC = {"first_run", "healthz"}
@@ -166,16 +169,16 @@ def test_each_role_sees_only_links_it_may_follow(
 @pytest.mark.parametrize(
     ("role", "visible", "hidden"),
     [
-        (A, ["Actions", "Agents", "Send log", "Users"], []),
+        (A, ["Actions", "Agents", "Send log", "Users", "Configuration"], []),
         (
             B,
             ["Actions", "Handoffs", "Channels"],
-            ["Agents", "Send log", "Users", "Handoff log"],
+            ["Agents", "Send log", "Users", "Handoff log", "Configuration"],
         ),
         (
             R,
             ["Send log", "Handoff log"],
-            ["Actions", "Channels", "Agents", "Users"],
+            ["Actions", "Channels", "Agents", "Users", "Configuration"],
         ),
     ],
 )
