@@ -9,7 +9,7 @@ class ActionsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from actions import checks  # noqa: F401  (registers the system checks)
+        from actions import audit, checks  # noqa: F401  (connect the history signal, register the checks)
         from actions.roles import grant_admin_everything
 
         post_migrate.connect(grant_admin_everything, sender=self)

@@ -4,11 +4,15 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from actions.models.channel import Environment
 from actions.validation import validate_identifier
 
 KEY_PREFIX = "sb"
+# The reasons a key's history gives for its two changes.
+ISSUED_REASON = "API key created"
+REVOKED_REASON = "API key revoked"
 # How stale last_used_at may get: one write a minute per key, not one per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -22,6 +26,8 @@ class Agent(models.Model):
     handoffs = models.ManyToManyField("actions.Handoff", blank=True, related_name="agents")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=["actions", "handoffs"])
 
     class Meta:
         ordering = ["name"]
@@ -56,6 +62,8 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = ApiKeyQuerySet.as_manager()
+    # The hash stays out of the history; so does last use, which is not a change to the key.
+    history = HistoricalRecords(excluded_fields=["key_hash", "last_used_at"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -68,13 +76,15 @@ class ApiKey(models.Model):
     def issue(cls, agent: Agent, environment: str, label: str = "") -> tuple["ApiKey", str]:
         """Create a key; the plaintext is returned once and never stored."""
         plaintext = f"{KEY_PREFIX}_{environment}_{secrets.token_urlsafe(32)}"
-        key = cls.objects.create(
+        key = cls(
             agent=agent,
             environment=environment,
             label=label,
             prefix=plaintext[: len(KEY_PREFIX) + len(environment) + 8],
             key_hash=hash_key(plaintext),
         )
+        key._change_reason = ISSUED_REASON
+        key.save(force_insert=True)
         return key, plaintext
 
     @property
@@ -84,6 +94,7 @@ class ApiKey(models.Model):
     def revoke(self) -> None:
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
+            self._change_reason = REVOKED_REASON
             self.save(update_fields=["revoked_at"])
 
     def touch(self) -> None:

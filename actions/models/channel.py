@@ -1,6 +1,9 @@
+import hashlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from actions import crypto
 from actions.validation import normalise_sender, validate_account_sid, validate_identifier
@@ -15,6 +18,25 @@ class Environment(models.TextChoices):
     SANDBOX = "sandbox", "Sandbox"
     PRE_RELEASE = "pre_release", "Pre-release"
     LIVE = "live", "Live"
+
+
+class ChannelHistory(models.Model):
+    """What a channel's history keeps of its auth token: which one was stored, never what.
+
+    A digest of the ciphertext: it tells a token being set, replaced or removed apart, and
+    reveals nothing of the token (the ciphertext is encrypted afresh each time one is set).
+    """
+
+    auth_token_version = models.CharField(max_length=12, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+def token_version(auth_token_encrypted: str) -> str:
+    if not auth_token_encrypted:
+        return ""
+    return hashlib.sha256(auth_token_encrypted.encode()).hexdigest()[:12]
 
 
 class MessagingChannel(models.Model):
@@ -40,6 +62,9 @@ class MessagingChannel(models.Model):
     auth_token_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Never the token nor its ciphertext: ChannelHistory records which token, not what.
+    history = HistoricalRecords(excluded_fields=["auth_token_encrypted"], bases=[ChannelHistory])
 
     class Meta:
         ordering = ["name"]

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from simple_history.models import HistoricalRecords
 
 from actions import sip
 from actions.validation import validate_identifier
@@ -47,6 +48,8 @@ class Handoff(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -65,7 +68,13 @@ class Handoff(models.Model):
         # partial unique constraint stops two concurrent saves from both succeeding.
         with transaction.atomic():
             if self.is_default:
-                Handoff.objects.filter(is_default=True).exclude(pk=self.pk).update(is_default=False)
+                # One by one, not with update(), so that each keeps a record in its history.
+                for other in Handoff.objects.filter(is_default=True).exclude(pk=self.pk):
+                    other.is_default = False
+                    other._change_reason = f"“{self.name}” became the default"
+                    if hasattr(self, "_history_user"):
+                        other._history_user = self._history_user
+                    other.save(update_fields=["is_default", "updated_at"])
             super().save(*args, **kwargs)
 
     def validate_constraints(self, exclude=None):

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from actions import preview, schemas
+from actions import audit, preview, schemas
 from actions.api.errors import ApiError
 from actions.forms import SendTextActionForm
 from actions.invoke import send_action
@@ -39,6 +39,7 @@ def action_form(request, pk=None):
         context = page_context(request, form, action, quiet=True, note=note)
         if request.htmx:
             return render(request, "actions/form.html#params", context)
+        context["history"] = audit.history_of(action) if pk else None
         return render(request, "actions/form.html", context)
 
     form = SendTextActionForm(request.POST or None, instance=action)
@@ -46,7 +47,9 @@ def action_form(request, pk=None):
         action = form.save()
         messages.success(request, f"Action “{action.name}” saved.")
         return redirect("action_edit", pk=action.pk)
-    return render(request, "actions/form.html", page_context(request, form, action))
+    context = page_context(request, form, action)
+    context["history"] = audit.history_of(action) if pk else None
+    return render(request, "actions/form.html", context)
 
 
 def action_preview(request, pk=None):
@@ -178,6 +181,7 @@ def action_duplicate(request, pk):
     copy.pk = None
     copy.name = unique_copy_name(SendTextAction, original.name)
     copy.enabled = False
+    copy._change_reason = f"Duplicated from {original.name}"
     with transaction.atomic():
         copy.save()
     messages.success(
@@ -190,6 +194,7 @@ def action_duplicate(request, pk):
 def action_toggle(request, pk):
     action = get_object_or_404(SendTextAction, pk=pk)
     action.enabled = not action.enabled
+    action._change_reason = "Enabled" if action.enabled else "Disabled"
     action.save(update_fields=["enabled", "updated_at"])
     state = "enabled" if action.enabled else "disabled"
     messages.success(request, f"Action “{action.name}” {state}.")

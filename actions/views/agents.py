@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from actions import audit
 from actions.forms import AgentForm, ApiKeyForm
 from actions.models import Agent, ApiKey
 from actions.views.pages import confirm
@@ -25,6 +26,7 @@ def agent_form(request, pk=None):
         "agent": agent,
         "key_form": ApiKeyForm(),
         "keys": agent.api_keys.all() if agent.pk else [],
+        "history": audit.history_of(agent) if pk else None,
     }
     return render(request, "agents/form.html", context)
 

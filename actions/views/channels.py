@@ -6,6 +6,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from actions import audit
 from actions.forms import ChannelForm, TestMessageForm
 from actions.models import Message, MessageEvent, MessageStatus, MessagingChannel
 from actions.tasks import enqueue_send
@@ -25,6 +26,7 @@ def channel_form(request, pk=None):
         messages.success(request, f"Channel “{channel.name}” saved.")
         return redirect("channel_edit", pk=channel.pk)
     context = {"form": form, "channel": channel, "test_form": TestMessageForm()}
+    context["history"] = audit.history_of(channel) if pk else None
     return render(request, "channels/form.html", context)
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
-from actions import sip
+from actions import audit, sip
 from actions.forms import HEADER_KEY, HEADER_VALUE, HandoffForm, HandoffLogFilterForm
 from actions.models import Environment, Handoff, HandoffLog
 from actions.views.pages import confirm, unique_copy_name
@@ -49,6 +49,7 @@ def handoff_form(request: HtmxHttpRequest, pk=None):
             context["oob_preview"] = True
             part = "method-fields" if op == "method" else "headers"
             return render(request, f"handoffs/form.html#{part}-response", context)
+        context["history"] = audit.history_of(handoff) if pk else None
         return render(request, "handoffs/form.html", context)
 
     form = HandoffForm(request.POST or None, instance=handoff)
@@ -60,7 +61,9 @@ def handoff_form(request: HtmxHttpRequest, pk=None):
             note = f" It is now the default handoff, instead of “{previous.name}”."
         messages.success(request, f"Handoff “{handoff.name}” saved.{note}")
         return redirect("handoff_edit", pk=handoff.pk)
-    return render(request, "handoffs/form.html", page_context(request, form, handoff, saved_name))
+    context = page_context(request, form, handoff, saved_name)
+    context["history"] = audit.history_of(handoff) if pk else None
+    return render(request, "handoffs/form.html", context)
 
 
 def handoff_preview(request, pk=None):
@@ -160,6 +163,7 @@ def handoff_duplicate(request, pk):
     copy._state.adding = True
     copy.name = unique_copy_name(Handoff, original.name)
     copy.is_default = False  # at most one default: the copy never takes it over
+    copy._change_reason = f"Duplicated from {original.name}"
     copy.save()
     messages.success(request, f"Duplicated “{original.name}” as “{copy.name}” (not the default).")
     return redirect("handoff_edit", pk=copy.pk)

@@ -31,11 +31,13 @@ def test_an_admin_creates_an_agent_and_a_key_shown_once(admin_page, twilio):
 
     page.get_by_role("button", name="I have stored it").click()
     assert key not in page.content()
-    expect(page.get_by_text(stored.prefix)).to_be_visible()
+    expect(page.get_by_role("table").get_by_text(stored.prefix)).to_be_visible()
     page.get_by_role("link", name="Revoke…").click()
     page.get_by_role("button", name="Revoke key").click()
     expect(page.get_by_text("revoked: calls with it are now refused")).to_be_visible()
     assert not ApiKey.objects.get().is_active
+    page.locator("details.history > summary").click()
+    expect(page.locator(".history-entry").first).to_contain_text(f"revoked API key {stored.prefix}")
 
 
 def test_try_it_sends_for_real_and_the_status_arrives(admin_page, twilio, celery_worker):
