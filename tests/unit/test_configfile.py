@@ -1199,9 +1199,35 @@ def tools(client, agent_name: str) -> list:
     return response.json()["tools"]
 
 
+def answers(client, agent_name: str) -> list:
+    """What the agent is told when it invokes each of its actions and handoffs (ids aside)."""
+    _, key = ApiKey.issue(Agent.objects.get(name=agent_name), "live")
+    auth = {"Authorization": f"Bearer {key}"}
+    body = {"conversation_id": "c-1", "contact": {"phone_number": "+447700900123"}}
+    calls = [
+        ("actions/send_summary_sms", {**body, "parameters": {"message": "Your summary"}}),
+        (
+            "actions/send_booking_confirmation",
+            {**body, "parameters": {"booking_reference": "B1", "caller_consent": False}},
+        ),
+        ("handoffs/agent_queue", {"conversation_id": "c-1", "reason": "caller asked"}),
+    ]
+    seen = []
+    for path, payload in calls:
+        response = client.post(
+            f"/api/v1/{path}/invoke", payload, content_type="application/json", headers=auth
+        )
+        answer = response.json()
+        answer.pop("id", None)
+        seen.append((path, response.status_code, answer))
+    return seen
+
+
 def test_an_exported_configuration_serves_the_same_tools_in_a_fresh_database(client, twilio_env):
     build_setup()
     before = tools(client, "booking_bot")
+    told = answers(client, "booking_bot")
+    assert [status for _, status, _ in told] == [202, 422, 200]  # 422: consent not given
     assert [t["function"]["name"] for t in before] == [
         "send_booking_confirmation",
         "send_summary_sms",
@@ -1215,6 +1241,7 @@ def test_an_exported_configuration_serves_the_same_tools_in_a_fresh_database(cli
     configfile.apply(configfile.load(exported))
 
     assert tools(client, "booking_bot") == before
+    assert answers(client, "booking_bot") == told
 
 
 def test_a_schema_nested_beyond_reason_is_refused():
