@@ -12,8 +12,9 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from actions import sendlog
 from actions.models.message import mask_number, mask_numbers_in, region_of
 
 BATCH_SIZE = 2000
@@ -68,10 +69,7 @@ def batches(messages: QuerySet, size: int | None = None) -> Iterator[list[tuple]
         if len(batch) < size:
             return
         last = dict(zip(FIELDS, batch[-1], strict=True))
-        at, message_id = last["created_at"], last["id"]
-        # "created_at <= at" first: a bound an index on (created_at, id) can start from.
-        older = Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(id__lt=message_id))
-        batch = list(rows.filter(older)[:size])
+        batch = list(sendlog.older_than(rows, last["created_at"], last["id"])[:size])
 
 
 def defuse(text: str, column: str = "") -> str:

@@ -60,18 +60,24 @@ class Page:
     first: bool
 
 
+def older_than(messages: QuerySet, created_at: datetime, message_id) -> QuerySet:
+    """The messages after (created_at, id) in the newest-first order: older, or as old with a
+    smaller id.
+
+    "created_at <= …" is the bound the index starts from; without it PostgreSQL reads the OR
+    as a filter and walks every newer row first (bench/sendlog_bench.py).
+    """
+    return messages.filter(
+        Q(created_at__lt=created_at) | Q(id__lt=message_id), created_at__lte=created_at
+    )
+
+
 def page(messages: QuerySet, cursor: str = "", size: int | None = None) -> Page:
     """One page, newest first, after the cursor; one row more is read to know if more follow."""
     size = size or PAGE_SIZE
     messages = messages.order_by("-created_at", "-id")
     if cursor:
-        created_at, message_id = decode_cursor(cursor)
-        # "created_at <= …" is the bound the index starts from; without it PostgreSQL reads
-        # the OR as a filter and walks every newer row first (bench/sendlog_bench.py).
-        messages = messages.filter(
-            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=message_id),
-            created_at__lte=created_at,
-        )
+        messages = older_than(messages, *decode_cursor(cursor))
     rows = list(messages[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
