@@ -1,20 +1,14 @@
-"""Replays the conformance corpus produced by Go 1.19.8 (shared/gotemplate/cases.jsonl)."""
+"""Replays the conformance corpus produced by Go 1.19.8 (tests/gotemplate/cases.jsonl)."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from actions.gotemplate import TemplateExecError, TemplateSyntaxError, render
 
-# The corpus lives beside the repository (../shared), unless GOTEMPLATE_CORPUS says where.
-CORPUS = Path(
-    os.environ.get(
-        "GOTEMPLATE_CORPUS",
-        Path(__file__).resolve().parents[3] / "shared" / "gotemplate" / "cases.jsonl",
-    )
-)
+# The corpus is part of the repository; its README says how it was produced.
+CORPUS = Path(__file__).with_name("cases.jsonl")
 
 
 def load_cases():
