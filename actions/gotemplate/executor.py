@@ -10,7 +10,8 @@ the faithful path whenever anything is unusual.
 from .builtins import ANY, IFACE, RV, STR, BuiltinError, builtin_table, indirect_interface
 from .errors import TemplateExecError, TemplateLimitError
 from .formatting import FormatTooLarge, Printer, format_float_v, quote_go, sprint_value
-from .parser import (
+from .literals import ideal_constant
+from .nodes import (
     ActionNode,
     BoolNode,
     BreakNode,
@@ -29,9 +30,8 @@ from .parser import (
     TextNode,
     VariableNode,
     WithNode,
-    byte_column,
-    ideal_constant,
 )
+from .parser import byte_column
 from .values import (
     MISSING,
     NO_FINAL,

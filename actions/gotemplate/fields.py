@@ -18,7 +18,7 @@ from the root data (a tuple of keys), or None when the value does not come from 
 * Only chains that are evaluated count: a bare ``.`` or ``$`` reads no field.
 """
 
-from .parser import (
+from .nodes import (
     ActionNode,
     BoolNode,
     ChainNode,
