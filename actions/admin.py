@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
-from actions.forms import ChannelForm
+from actions.channels.forms import ChannelForm
 from actions.models import (
     Agent,
     ApiKey,

@@ -9,7 +9,9 @@ class ActionsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from actions import audit, checks  # noqa: F401  (connect the history signal, register the checks)
-        from actions.roles import grant_admin_everything
+        # Connect the history signal and register the system checks.
+        from actions import audit  # noqa: F401
+        from actions.accounts.roles import grant_admin_everything
+        from actions.ops import checks  # noqa: F401
 
         post_migrate.connect(grant_admin_everything, sender=self)

@@ -5,28 +5,22 @@ A user without the permission gets 403 (and the page that links here hides the l
 
 from django.urls import path
 
-from actions.access import need, need_any
-from actions.views import (
-    actions,
-    agents,
-    channels,
-    config,
-    docs,
-    export,
-    first_run,
-    handoffs,
-    health,
-    messages,
-    pages,
-    sendlog,
-    users,
-)
+from actions.accounts import views as users
+from actions.accounts.access import need, need_any
+from actions.agents import views as agents
+from actions.api import views as api
+from actions.channels import views as channels
+from actions.configfile import views as config
+from actions.handoffs import views as handoffs
+from actions.messaging import views as actions
+from actions.ops import views as ops
+from actions.sendlog import views as sendlog
 
 urlpatterns = [
-    path("", pages.home, name="home"),
-    path("setup/", first_run.first_run, name="first_run"),
-    path("healthz", health.healthz, name="healthz"),
-    path("api/docs/", docs.api_docs, name="api_docs"),
+    path("", sendlog.home, name="home"),
+    path("setup/", users.first_run, name="first_run"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("api/docs/", api.api_docs, name="api_docs"),
     # Send-text-message actions
     path("actions/", need("actions.view_sendtextaction", actions.action_list), name="action_list"),
     path(
@@ -98,7 +92,7 @@ urlpatterns = [
         "messages/<uuid:message_id>/status/",
         need_any(
             ("actions.try_action", "actions.change_messagingchannel", "actions.view_message"),
-            messages.message_status,
+            actions.message_status,
         ),
         name="message_status",
     ),
@@ -158,7 +152,7 @@ urlpatterns = [
     path("send-log/", need("actions.view_message", sendlog.sendlog_list), name="sendlog_list"),
     path(
         "send-log/export.csv",
-        need("actions.export_messages", export.sendlog_export),
+        need("actions.export_messages", sendlog.sendlog_export),
         name="sendlog_export",
     ),
     path(

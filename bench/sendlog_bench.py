@@ -41,6 +41,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import _stack
 
+from actions.sendlog.query import encode_cursor
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/switchboard_sendlog_bench"
 DAYS = 90
 PAGE_TARGET_MS = 200
@@ -435,7 +437,7 @@ def reviewer_client():
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from actions import roles
+    from actions.accounts import roles
 
     user, _ = get_user_model().objects.get_or_create(username="bench_reviewer")
     roles.set_role(user, roles.REVIEWER)
@@ -507,7 +509,6 @@ def explain(client, url: str) -> str:
 
 def reference_points():
     """What the requests look for, picked from the data: a number, a SID, a conversation…"""
-    from actions import sendlog
     from actions.models import Message
 
     newest = Message.objects.order_by("-created_at").values_list("created_at", flat=True)[0]
@@ -524,7 +525,7 @@ def reference_points():
     national = f"+44 {to[3:7]} {to[7:]}"  # as a person types it: +44 7700 900123
     return {
         "newest": newest,
-        "deep_cursor": sendlog.encode_cursor(*deep),
+        "deep_cursor": encode_cursor(*deep),
         "sid": with_sid[0],
         "conversation": with_sid[1],
         "number": national,

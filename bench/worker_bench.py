@@ -46,8 +46,9 @@ def main() -> int:
     import redis
     from django.conf import settings
 
+    from actions.messaging.tasks import send_message
     from actions.models import Message, MessageEvent, MessagingChannel
-    from actions.tasks import echo, send_message
+    from actions.ops.tasks import echo
     from tests.twilio_emulator import TwilioEmulator
 
     queue = settings.CELERY_TASK_DEFAULT_QUEUE

@@ -114,7 +114,7 @@ MIDDLEWARE = [
     # Records the logged-in user as the author of each change in the history.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "actions.middleware.FirstRunMiddleware",
+    "actions.accounts.middleware.FirstRunMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -282,6 +282,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "reconcile-messages": {"task": "actions.reconcile_messages", "schedule": 60.0},
+    "reconcile-redirects": {"task": "actions.reconcile_redirects", "schedule": 60.0},
     "redact-old-messages": {"task": "actions.redact_old_messages", "schedule": 3600.0},
 }
 

@@ -17,6 +17,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("actions.api.urls")),
-    path("webhooks/", include("actions.webhooks")),
+    path("webhooks/", include("actions.messaging.webhooks")),
     path("", include("actions.urls")),
 ]

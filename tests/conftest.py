@@ -41,7 +41,7 @@ def redis_url():
 
     import redis
 
-    from actions import embedded_redis
+    from actions.ops import embedded_redis
     from builder.celery import app
     from builder.settings import celery_redis_url
 
@@ -234,7 +234,7 @@ def admin_user(django_user_model):
     user = django_user_model.objects.create_superuser(
         username="admin", password="correct horse battery staple"
     )
-    from actions import roles
+    from actions.accounts import roles
 
     roles.set_role(user, roles.ADMIN)
     return user
@@ -244,7 +244,7 @@ def admin_user(django_user_model):
 def user_in_role(django_user_model):
     """make(role, username=…) -> a user holding only that role (not a superuser)."""
 
-    from actions import roles
+    from actions.accounts import roles
 
     def make(role: str, username: str = ""):
         user = django_user_model.objects.create_user(

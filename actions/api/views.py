@@ -5,41 +5,19 @@ import uuid
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from actions.api.auth import api_view
-from actions.api.errors import ApiError, invalid_request
+from actions.api.bodies import MAX_VAPI_BODY_BYTES, read_json
+from actions.api.errors import ApiError
+from actions.api.handoffs import invoke_handoff
+from actions.api.invoke import invoke_action
 from actions.api.openapi import document
-from actions.handoffs import agent_handoffs, invoke_handoff, transfer_destination
-from actions.invoke import invoke_action
+from actions.api.tools import transfer_tool
+from actions.api.vapi import transfer_destination
+from actions.handoffs.destinations import agent_handoffs
 from actions.models import Message
-from actions.schemas import transfer_tool
-
-MAX_BODY_BYTES = 64 * 1024
-# Vapi's server messages carry the whole call so far (transcript, messages twice over, the
-# assistant's configuration): a long call outgrows 64 KiB.
-MAX_VAPI_BODY_BYTES = 1024 * 1024
-
-
-def read_json(request, limit: int = MAX_BODY_BYTES):
-    """The request body as JSON; too large, not UTF-8 or not JSON is 400 invalid_request."""
-    length = request.headers.get("Content-Length", "0")
-    if not length.isdigit() or int(length) > limit:
-        raise invalid_request(f"The request body must be JSON of at most {limit} bytes.")
-    raw = request.body
-    if len(raw) > limit:
-        raise invalid_request(f"The request body must be JSON of at most {limit} bytes.")
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise invalid_request("The request body is not UTF-8.") from None
-    except json.JSONDecodeError as exc:
-        raise invalid_request(
-            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}."
-        ) from None
 
 
 @api_view("GET")
@@ -126,3 +104,34 @@ def message_payload(message: Message) -> dict:
             for e in message.events.all()
         ],
     }
+
+
+def api_docs(request):
+    """The agent API reference for admins, rendered from the OpenAPI document."""
+    doc = document()
+    endpoints = []
+    for path, methods in doc["paths"].items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            endpoints.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "parameters": op.get("parameters", []),
+                    "request": body.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1],
+                    "responses": [
+                        {"status": status, "description": r.get("description", "")}
+                        for status, r in op["responses"].items()
+                    ],
+                }
+            )
+    schemas = {
+        name: json.dumps(schema, indent=2) for name, schema in doc["components"]["schemas"].items()
+    }
+    return render(
+        request,
+        "api_docs.html",
+        {"endpoints": endpoints, "schemas": schemas, "base_url": doc["servers"][0]["url"]},
+    )

@@ -2,8 +2,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from actions import schemas, templating
-from actions.validation import normalise_e164, validate_tool_name
+from actions.common.validation import normalise_e164, validate_tool_name
+from actions.messaging import schemas, templating
 
 
 class RecipientMode(models.TextChoices):

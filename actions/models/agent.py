@@ -6,8 +6,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from actions.common.validation import validate_identifier
 from actions.models.channel import Environment
-from actions.validation import validate_identifier
 
 KEY_PREFIX = "sb"
 # The reasons a key's history gives for its two changes.

@@ -1,23 +1,15 @@
 import hashlib
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from actions import crypto
-from actions.validation import normalise_sender, validate_account_sid, validate_identifier
+from actions.channels import credentials
+from actions.channels.choices import Environment, Provider
+from actions.common import crypto
+from actions.common.validation import normalise_sender, validate_account_sid, validate_identifier
 
-
-class Provider(models.TextChoices):
-    TWILIO = "twilio", "Twilio"
-    CONSOLE = "console", "Console (writes to the log, for development)"
-
-
-class Environment(models.TextChoices):
-    SANDBOX = "sandbox", "Sandbox"
-    PRE_RELEASE = "pre_release", "Pre-release"
-    LIVE = "live", "Live"
+__all__ = ["ChannelHistory", "Environment", "MessagingChannel", "Provider", "token_version"]
 
 
 class ChannelHistory(models.Model):
@@ -84,12 +76,13 @@ class MessagingChannel(models.Model):
                 except ValidationError as exc:
                     errors[field] = exc.messages
         if self.provider == Provider.TWILIO:
-            if not (self.account_sid or settings.TWILIO_ACCOUNT_SID):
+            lacking = credentials.missing(self.account_sid, self.has_auth_token)
+            if "Account SID" in lacking:
                 errors["account_sid"] = [
                     "A Twilio channel needs an Account SID "
                     "(or TWILIO_ACCOUNT_SID in the environment)."
                 ]
-            if not (self.auth_token_encrypted or settings.TWILIO_AUTH_TOKEN):
+            if "auth token" in lacking:
                 errors["auth_token"] = [
                     "A Twilio channel needs an auth token "
                     "(or TWILIO_AUTH_TOKEN in the environment)."
@@ -107,12 +100,3 @@ class MessagingChannel(models.Model):
 
     def set_auth_token(self, token: str) -> None:
         self.auth_token_encrypted = crypto.encrypt(token) if token else ""
-
-    def credentials(self) -> tuple[str, str]:
-        return resolve_credentials(self.account_sid, self.auth_token_encrypted)
-
-
-def resolve_credentials(account_sid: str, auth_token_encrypted: str) -> tuple[str, str]:
-    """(account SID, auth token): each the channel's own, else the environment's."""
-    token = crypto.decrypt(auth_token_encrypted) if auth_token_encrypted else ""
-    return (account_sid or settings.TWILIO_ACCOUNT_SID, token or settings.TWILIO_AUTH_TOKEN)

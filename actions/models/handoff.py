@@ -2,8 +2,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from simple_history.models import HistoricalRecords
 
-from actions import sip
-from actions.validation import validate_identifier
+from actions.common.validation import validate_identifier
+from actions.handoffs import sip
 
 
 class SipMethod(models.TextChoices):
@@ -155,6 +155,15 @@ class HandoffLog(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The reconciliation's search for redirects whose task was lost: pending entries
+            # only, so it stays small however long the log grows.
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(outcome="pending"),
+                name="handofflog_pending",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.handoff_name} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,6 @@
 from django import template
 
-from actions import access
+from actions.accounts import access
 
 register = template.Library()
 

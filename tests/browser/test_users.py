@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from actions import roles
+from actions.accounts import roles
 
 pytestmark = pytest.mark.browser
 

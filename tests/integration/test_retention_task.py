@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from actions.messaging.tasks import redact_old_messages
 from actions.models import Message, MessageEvent
-from actions.tasks import redact_old_messages
 from builder.celery import app
 from tests.factories import make_channel
 

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
+from actions.messaging.tasks import send_message
 from actions.models import Agent, ApiKey, Message
-from actions.tasks import send_message
 from tests.factories import make_action, make_twilio_channel
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -1,6 +1,6 @@
 import pytest
 
-from actions.tasks import echo
+from actions.ops.tasks import echo
 
 pytestmark = pytest.mark.integration
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from actions import tasks
+from actions.messaging import tasks
+from actions.messaging.tasks import reconcile_messages, send_message
 from actions.models import Message, MessageEvent
-from actions.tasks import reconcile_messages, send_message
 from tests.conftest import Worker, subprocess_env
 from tests.factories import make_twilio_channel
 

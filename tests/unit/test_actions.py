@@ -3,7 +3,7 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from actions.forms import SendTextActionForm
+from actions.messaging.forms import SendTextActionForm
 from actions.models import SendTextAction
 from tests.factories import BOOKING_MESSAGE, BOOKING_SCHEMA, make_action, make_channel
 

@@ -1,6 +1,7 @@
 import pytest
 
-from actions.forms import ChannelForm
+from actions.channels import credentials
+from actions.channels.forms import ChannelForm
 from actions.models import MessagingChannel
 from tests.factories import make_action, make_channel
 
@@ -32,7 +33,7 @@ def test_a_channel_stores_its_sender_in_e164_and_its_token_encrypted():
     assert channel.sender == "+15005550006"
     assert channel.sender_live == "+443333333333"
     assert "s3cr3t-token-value" not in channel.auth_token_encrypted
-    assert channel.credentials() == (ACCOUNT_SID, "s3cr3t-token-value")
+    assert credentials.for_channel(channel) == (ACCOUNT_SID, "s3cr3t-token-value")
 
 
 def test_the_sender_for_an_environment_falls_back_to_the_default():
@@ -70,7 +71,7 @@ def test_a_twilio_channel_may_use_the_environment_credentials(settings):
     settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, "from-env"
     form = ChannelForm(channel_data(account_sid="", auth_token=""))
     assert form.is_valid(), form.errors
-    assert form.save().credentials() == (ACCOUNT_SID, "from-env")
+    assert credentials.for_channel(form.save()) == (ACCOUNT_SID, "from-env")
 
 
 def test_the_auth_token_is_never_rendered_and_blank_keeps_it(client, admin_user):
@@ -86,7 +87,7 @@ def test_the_auth_token_is_never_rendered_and_blank_keeps_it(client, admin_user)
     )
     assert response.status_code == 302
     channel.refresh_from_db()
-    assert channel.credentials()[1] == "s3cr3t-token-value"
+    assert credentials.for_channel(channel)[1] == "s3cr3t-token-value"
 
 
 def test_the_stored_token_can_be_removed(client, admin_user, settings):

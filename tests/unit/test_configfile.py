@@ -7,8 +7,9 @@ from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from actions import configfile
+from actions.channels import credentials
 from actions.configfile import ConfigError, Problem
-from actions.forms import SendTextActionForm
+from actions.messaging.forms import SendTextActionForm
 from actions.models import Agent, ApiKey, Handoff, MessagingChannel, SendTextAction
 from tests.factories import DOCUMENTED_HANDOFFS, make_action, make_channel, make_handoff
 
@@ -342,7 +343,7 @@ def test_updating_a_channel_keeps_its_stored_credentials():
     assert channel.sender_live == "+443333333333"
     assert channel.auth_token_encrypted == token
     assert channel.account_sid == ACCOUNT_SID
-    assert channel.credentials() == (ACCOUNT_SID, "stored-token")
+    assert credentials.for_channel(channel) == (ACCOUNT_SID, "stored-token")
 
 
 def test_absent_keys_take_their_defaults():

@@ -10,8 +10,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from actions import charts, dashboard, provider_errors
+from actions.messaging import provider_errors
 from actions.models import Message
+from actions.sendlog import charts, dashboard
 from tests.factories import make_action, make_channel
 
 pytestmark = pytest.mark.django_db

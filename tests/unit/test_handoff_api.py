@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from actions.handoffs import NO_CREDENTIALS
+from actions.handoffs.redirect import NO_CREDENTIALS
 from actions.models import Agent, ApiKey, HandoffLog, MessagingChannel, OptOut
 from tests.factories import make_action, make_handoff, make_twilio_channel
 
@@ -307,7 +307,7 @@ def test_a_call_sid_with_a_twilio_channel_queues_the_redirect_on_commit(
 ):
     make_action(make_twilio_channel(FAKE_ACCOUNT, name="a_twilio"), name="other").agents.add(agent)
     queued = []
-    monkeypatch.setattr("actions.tasks.redirect_call.delay", queued.append)
+    monkeypatch.setattr("actions.handoffs.tasks.redirect_call.delay", queued.append)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = invoke_handoff(client, key, "escalation_handoff", {"call_sid": CALL_SID})
     log = HandoffLog.objects.get()
@@ -328,7 +328,7 @@ def test_the_deployment_credentials_serve_an_agent_without_a_twilio_channel(
 
 
 def test_the_twilio_account_is_the_first_channel_by_name_that_has_credentials(agent, settings):
-    from actions.handoffs import twilio_credentials
+    from actions.channels.credentials import for_agent as twilio_credentials
 
     second = SimpleNamespace(account_sid="AC" + "2" * 32, auth_token="e" * 32)
     make_action(make_twilio_channel(second, name="b_channel"), name="b").agents.add(agent)
@@ -650,7 +650,7 @@ def test_the_fallback_handoff_costs_no_query_on_the_success_path(client, agent, 
 
 def test_the_builders_try_it_path_sees_the_fallback_too(agent, with_fallback):
     from actions.api.errors import ApiError
-    from actions.invoke import send_action
+    from actions.api.invoke import send_action
     from actions.models import SendTextAction
 
     make_channel_unable_to_send(with_fallback)

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from actions.forms import HandoffForm, SendTextActionForm
+from actions.handoffs.forms import HandoffForm
+from actions.messaging.forms import SendTextActionForm
 from actions.models import Agent, Handoff, HandoffLog, SendTextAction
 from tests.factories import make_action, make_channel, make_handoff
 

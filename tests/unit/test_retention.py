@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from actions.messaging.retention import redact_old_messages
+from actions.messaging.tasks import redact_old_messages as redact_task
 from actions.models import Message, MessageEvent
-from actions.retention import redact_old_messages
-from actions.tasks import redact_old_messages as redact_task
 from tests.factories import make_channel
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import resolve, reverse
 
-from actions import access, roles
+from actions.accounts import access, roles
 from actions.models import Agent, ApiKey, Message
 from actions.urls import urlpatterns
 from tests.factories import make_action, make_channel, make_handoff

@@ -1,8 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from actions import schemas
-from actions.schemas import ParameterRow
+from actions.messaging import schemas
+from actions.messaging.schemas import ParameterRow
 
 BOOKING = {
     "type": "object",

@@ -7,8 +7,11 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from actions import provider_errors, sendlog
+from actions.common import timefmt
+from actions.messaging import provider_errors
 from actions.models import Message, MessageEvent, OptOut
+from actions.sendlog import resend
+from actions.sendlog.detail import timeline
 from tests.factories import make_action, make_channel
 from tests.unit.test_sendlog import message
 
@@ -100,7 +103,7 @@ def test_the_timeline_shows_every_retry_with_its_attempt_reason_and_the_duration
         (65.8, "delivered", "Twilio reported delivered"),
     )
 
-    steps = sendlog.timeline(msg, unmasked=True)
+    steps = timeline(msg, unmasked=True)
 
     assert [s.status for s in steps] == [
         "queued",
@@ -138,7 +141,7 @@ def test_the_timeline_shows_every_retry_with_its_attempt_reason_and_the_duration
 
 def test_durations_read_at_every_scale():
     assert [
-        sendlog.duration(timedelta(seconds=s)) for s in (0.0421, 4.25, 185, 7500, 2 * 86400 + 3600)
+        timefmt.duration(timedelta(seconds=s)) for s in (0.0421, 4.25, 185, 7500, 2 * 86400 + 3600)
     ] == ["42 ms", "4.2 s", "3 min 5 s", "2 h 5 min", "2 d 1 h"]
 
 
@@ -259,7 +262,7 @@ def test_resending_queues_a_new_message_linked_to_the_original(
     assert len(queued_sends) == 1  # the send task, queued once the transaction commits
     assert copy.status == "queued"
     assert copy.pk != original.pk
-    for field in sendlog.RESENT_FIELDS:
+    for field in resend.RESENT_FIELDS:
         assert getattr(copy, field) == getattr(original, field), field
     assert (copy.attempts, copy.provider_sid, copy.error_code) == (0, "", "")
     [event] = copy.events.all()
@@ -277,7 +280,7 @@ def test_resending_queues_a_new_message_linked_to_the_original(
 def test_resend_can_be_called_without_http(django_capture_on_commit_callbacks):
     original = failed()
     with django_capture_on_commit_callbacks() as queued_sends:
-        copy = sendlog.resend(original)
+        copy = resend.resend(original)
     assert copy.resent_from_id == original.pk
     assert list(original.resends.all()) == [copy]
     assert copy.events.get().detail == f"Resend of message {original.pk}"
@@ -344,7 +347,7 @@ def test_a_resend_that_cannot_be_done_is_refused_and_writes_nothing(admin, case,
         original.channel.actions.all().delete()
         original.channel.delete()
     elif case == "already_resent":
-        sendlog.resend(original)
+        resend.resend(original)
     messages_before, events_before = Message.objects.count(), MessageEvent.objects.count()
 
     response = admin.post(f"/send-log/{original.pk}/resend/", follow=True)
@@ -355,14 +358,14 @@ def test_a_resend_that_cannot_be_done_is_refused_and_writes_nothing(admin, case,
     assert Message.objects.count() == messages_before
     assert MessageEvent.objects.count() == events_before
     original.refresh_from_db()
-    with pytest.raises(sendlog.ResendRefused):
-        sendlog.resend(original)
+    with pytest.raises(resend.ResendRefused):
+        resend.resend(original)
     assert Message.objects.count() == messages_before
 
 
 def test_a_message_whose_resend_failed_too_can_be_resent_again():
     original = failed()
-    first = sendlog.resend(original)
+    first = resend.resend(original)
     Message.objects.filter(pk=first.pk).update(status="failed")
-    second = sendlog.resend(original)
+    second = resend.resend(original)
     assert list(original.resends.order_by("created_at")) == [first, second]

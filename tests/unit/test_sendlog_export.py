@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from actions import export
 from actions.models import Message
+from actions.sendlog import export
 from tests.unit.test_sendlog import NOW, message
 
 pytestmark = pytest.mark.django_db
@@ -180,8 +180,8 @@ def test_cells_a_spreadsheet_would_run_as_formulas_get_a_quote(admin, field, val
 
 
 def test_the_export_holds_exactly_the_filtered_list_across_batch_boundaries(admin, monkeypatch):
-    monkeypatch.setattr("actions.export.BATCH_SIZE", 3)
-    monkeypatch.setattr("actions.sendlog.PAGE_SIZE", 1000)
+    monkeypatch.setattr("actions.sendlog.export.BATCH_SIZE", 3)
+    monkeypatch.setattr("actions.sendlog.query.PAGE_SIZE", 1000)
     tie = NOW - timedelta(minutes=30)
     failed = [message(n, status="failed") for n in range(1, 6)]
     # Equal timestamps straddle a batch boundary: the id decides their order.
@@ -212,7 +212,7 @@ def test_a_date_range_and_a_search_filter_the_export_like_the_list(admin):
 
 
 def test_a_cursor_in_the_query_string_does_not_cut_the_export(admin, monkeypatch):
-    monkeypatch.setattr("actions.sendlog.PAGE_SIZE", 1)
+    monkeypatch.setattr("actions.sendlog.query.PAGE_SIZE", 1)
     made = [message(n) for n in range(3)]
     cursor = admin.get("/send-log/").context["page"].next_cursor
     assert [row["id"] for row in download(admin, f"?after={cursor}")] == [str(m.pk) for m in made]
@@ -253,7 +253,7 @@ def test_the_export_needs_a_login(client, admin_user):
 
 
 def test_each_batch_is_one_query_of_only_the_exported_columns(admin, monkeypatch):
-    monkeypatch.setattr("actions.export.BATCH_SIZE", 5)
+    monkeypatch.setattr("actions.sendlog.export.BATCH_SIZE", 5)
     for n in range(23):
         message(n)
     response = admin.get(URL)
@@ -279,7 +279,7 @@ def test_each_batch_is_one_query_of_only_the_exported_columns(admin, monkeypatch
 def test_the_query_count_does_not_grow_with_the_rows_in_a_batch(
     admin, monkeypatch, django_assert_max_num_queries
 ):
-    monkeypatch.setattr("actions.export.BATCH_SIZE", 50)
+    monkeypatch.setattr("actions.sendlog.export.BATCH_SIZE", 50)
     for n in range(120):
         message(n, parameters={"callback": "+447700900999"}, action_name="a", agent_name="b")
     response = admin.get(URL)
@@ -313,7 +313,7 @@ def test_only_plain_e164_numbers_in_the_number_columns_escape_the_quote(text, co
 def test_messages_arriving_during_the_download_neither_join_it_nor_shift_its_rows(
     admin, monkeypatch
 ):
-    monkeypatch.setattr("actions.export.BATCH_SIZE", 2)
+    monkeypatch.setattr("actions.sendlog.export.BATCH_SIZE", 2)
     made = [message(n) for n in range(1, 6)]
     response = admin.get(URL)
     chunks = iter(response.streaming_content)

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from actions import sip
+from actions.handoffs import sip
 from actions.models import Handoff
 from tests.factories import make_handoff
 

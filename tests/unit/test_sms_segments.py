@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actions.sms import (
+from actions.messaging.sms import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     MAX_BODY_CHARACTERS,

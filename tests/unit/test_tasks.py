@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from actions.common.retry import backoff
+from actions.messaging.tasks import reconcile_messages
 from actions.models import Message
-from actions.tasks import backoff, reconcile_messages
 from tests.factories import make_channel
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def test_reconcile_requeues_stale_queued_messages_and_fails_stuck_sends(
     sending_old = message("sending", 11)
     sending_new = message("sending", 2)
     sent = []
-    monkeypatch.setattr("actions.tasks.send_message.delay", sent.append)
+    monkeypatch.setattr("actions.messaging.tasks.send_message.delay", sent.append)
     assert reconcile_messages() == {"requeued": 1, "interrupted": 1}
     assert sent == [str(queued_old.pk)]
     sending_old.refresh_from_db()
@@ -63,10 +64,11 @@ def pending_log(**fields):
 
 
 def test_redirect_call_leaves_a_log_that_is_no_longer_pending_alone(monkeypatch):
-    from actions.tasks import redirect_call
+    from actions.handoffs.tasks import redirect_call
 
     log = pending_log(outcome="redirected", outcome_detail="Done.")
-    monkeypatch.setattr("actions.providers.twilio.redirect_call", None)  # must not be called
+    # must not be called
+    monkeypatch.setattr("actions.messaging.providers.twilio.redirect_call", None)
     assert redirect_call.run(log.pk) == "already redirected"
     assert redirect_call.run(log.pk + 1) == "missing"
     log.refresh_from_db()
@@ -74,8 +76,8 @@ def test_redirect_call_leaves_a_log_that_is_no_longer_pending_alone(monkeypatch)
 
 
 def test_redirect_call_fails_when_the_handoff_or_the_credentials_are_gone(settings):
-    from actions.handoffs import NO_CREDENTIALS
-    from actions.tasks import redirect_call
+    from actions.handoffs.redirect import NO_CREDENTIALS
+    from actions.handoffs.tasks import redirect_call
 
     settings.TWILIO_ACCOUNT_SID = settings.TWILIO_AUTH_TOKEN = ""
     log = pending_log()

@@ -5,8 +5,8 @@ import re
 import pytest
 from django.contrib.auth.models import User
 
-from actions import roles
-from actions.forms import UserEditForm
+from actions.accounts import roles
+from actions.accounts.forms import UserEditForm
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from actions.validation import (
+from actions.common.validation import (
     normalise_e164,
     normalise_sender,
     validate_account_sid,

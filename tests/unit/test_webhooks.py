@@ -2,7 +2,7 @@ import pytest
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
-from actions.forms import ChannelForm
+from actions.channels.forms import ChannelForm
 from actions.models import Message, MessageEvent, OptOut
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from actions import retention
+from actions.messaging import retention
 
 
 class Command(BaseCommand):

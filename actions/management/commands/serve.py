@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from actions import embedded_redis
+from actions.ops import embedded_redis
 
 COLOURS = {"redis": "31", "web": "32", "worker": "36"}
 STOP_TIMEOUT = 15

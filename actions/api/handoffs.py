@@ -1,0 +1,66 @@
+"""POST /api/v1/handoffs/<name>/invoke: the SIP instruction, the log, the live-call redirect."""
+
+from django.db import transaction
+
+from actions.api.bodies import handoff_body
+from actions.api.errors import ApiError
+from actions.channels import credentials
+from actions.handoffs.destinations import agent_handoffs, describe
+from actions.handoffs.redirect import NO_CREDENTIALS
+from actions.handoffs.tasks import enqueue_redirect
+from actions.models import Agent, ApiKey, HandoffLog, HandoffOutcome
+
+
+def unknown_handoff(agent: Agent, name: str) -> ApiError:
+    names = list(agent_handoffs(agent).values_list("name", flat=True))
+    if names:
+        say = (
+            f"That destination does not exist. Use one of: {', '.join(names)}; or carry on "
+            "helping the caller."
+        )
+    else:
+        say = "Transfers are not available. Do not try again; carry on helping the caller."
+    return ApiError(
+        404, "unknown_handoff", f"There is no handoff named “{name}” for this agent.", say=say
+    )
+
+
+def invoke_handoff(key: ApiKey, name: str, body) -> dict:
+    """Resolve the agent's handoff, log it, and answer the instruction (the 200 body).
+
+    With a call SID and Twilio credentials, the live call is redirected by the worker once
+    the log row is committed (outcome "pending", then "redirected" or "failed").
+    """
+    agent = key.agent
+    handoff = agent_handoffs(agent).filter(name=name).first()
+    if handoff is None:
+        raise unknown_handoff(agent, name)
+    request = handoff_body(body)
+    answer = describe(handoff)
+    log = HandoffLog(
+        handoff=handoff,
+        handoff_name=handoff.name,
+        agent=agent,
+        agent_name=agent.name,
+        environment=key.environment,
+        source="invoke",
+        conversation_id=request.conversation_id,
+        call_sid=request.call_sid,
+        reason=request.reason,
+        variables=request.variables,
+        instruction=answer["sip"],
+        twiml=answer["twiml"],
+    )
+    redirect = False
+    if request.call_sid:
+        if credentials.for_agent(agent) is None:
+            log.outcome_detail = NO_CREDENTIALS
+        else:
+            redirect = True
+            log.outcome = HandoffOutcome.PENDING
+            log.outcome_detail = "Queued: the worker redirects the live call through Twilio."
+    with transaction.atomic():
+        log.save()
+        if redirect:
+            enqueue_redirect(log)
+    return {"id": str(log.pk), **answer}

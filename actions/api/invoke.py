@@ -1,0 +1,353 @@
+"""Invoking a send-text action at call time: the work behind POST /api/v1/actions/<name>/invoke.
+
+A plain function, callable without HTTP. The order of the checks is the contract's:
+authenticate (done by the caller), find the action, validate the parameters, consent, resolve
+the recipient, render the body, opt-out, then write the message and queue it on commit.
+"""
+
+import hashlib
+import json
+from functools import cache
+
+from django.db import IntegrityError, connection
+from jsonschema import Draft202012Validator
+
+from actions import gotemplate
+from actions.api.bodies import invoke_body
+from actions.api.errors import ApiError, invalid_request
+from actions.api.tools import TRANSFER_TOOL
+from actions.channels import credentials
+from actions.handoffs.destinations import describe
+from actions.messaging import outbox, schemas, sending, templating
+from actions.models import (
+    Agent,
+    ApiKey,
+    Handoff,
+    Message,
+    MessagingChannel,
+    SendTextAction,
+    SipMethod,
+)
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def request_hash(action_name: str, body) -> str:
+    canonical = json.dumps([action_name, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def ending(number: str) -> str:
+    return number[-4:]
+
+
+def accepted(message: Message) -> dict:
+    """The 202 answer; rebuilt identically for an idempotent replay."""
+    return {
+        "id": str(message.id),
+        "status": "queued",
+        "to": message.to,
+        "from": message.sender,
+        "body": message.body,
+        "say": (
+            "Tell the caller the text message has been sent to the number ending "
+            f"{ending(message.to)}."
+        ),
+    }
+
+
+def check_parameters(action, effective: dict, parameters: dict) -> None:
+    """Validate against the effective schema; undeclared parameters are refused too."""
+    problems = []
+    declared = effective.get("properties", {})
+    for name in parameters:
+        if name not in declared:
+            problems.append(
+                {
+                    "path": f"/parameters/{name}",
+                    "message": f"“{name}” is not a parameter of {action.name}.",
+                }
+            )
+    missing = []
+    validator = Draft202012Validator(effective)
+    for error in sorted(validator.iter_errors(parameters), key=lambda e: list(e.absolute_path)):
+        path = "/parameters" + "".join(f"/{p}" for p in error.absolute_path)
+        if error.validator == "required":
+            name = error.message.split("'")[1] if "'" in error.message else ""
+            missing.append(name)
+            path = f"/parameters/{name}"
+            message = f"“{name}” is required."
+        else:
+            message = error.message
+        problems.append({"path": path, "message": message})
+    if not problems:
+        return
+    if missing:
+        wanted = [_describe(name, declared.get(name, {})) for name in missing]
+        say = f"Ask the caller for {_join(wanted)}, then call {action.name} again."
+    else:
+        say = (
+            f"Some values were not valid ({problems[0]['path']}: {problems[0]['message']}). "
+            f"Correct them and call {action.name} again."
+        )
+    raise ApiError(
+        400,
+        "invalid_parameters",
+        f"The parameters do not match {action.name}'s schema.",
+        details=problems,
+        say=say,
+    )
+
+
+def _describe(name: str, prop: dict) -> str:
+    description = prop.get("description") if isinstance(prop, dict) else None
+    if description and len(description) < 80:
+        return description[0].lower() + description[1:].rstrip(".")
+    return name.replace("_", " ")
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# The fields an invoke never reads stay deferred (Django loads one if it is read after all).
+# Every other field of the two models is selected, converted and set by name: a field added to
+# a model is loaded with no change here.
+ACTION_DEFERRED = ("created_at", "updated_at")
+CHANNEL_DEFERRED = ("auth_token_encrypted", "created_at", "updated_at")
+
+
+def _loaded(model, deferred: tuple[str, ...]) -> list:
+    return [f for f in model._meta.concrete_fields if f.name not in deferred]
+
+
+@cache
+def _find_action_sql(vendor: str) -> tuple[str, list, list]:
+    """The lookup's SQL and the fields its columns hold, in order; built once per database."""
+    action_fields = _loaded(SendTextAction, ACTION_DEFERRED)
+    channel_fields = _loaded(MessagingChannel, CHANNEL_DEFERRED)
+    quote = connection.ops.quote_name
+    columns = [f"a.{quote(f.column)}" for f in action_fields]
+    columns += [f"c.{quote(f.column)}" for f in channel_fields]
+    # Whether the channel stores an auth token: enough to tell whether it can send, without
+    # reading the (encrypted) token on every invoke.
+    columns.append(f"c.{quote('auth_token_encrypted')} <> ''")
+    through = SendTextAction.agents.through._meta
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {SendTextAction._meta.db_table} a "  # noqa: S608
+        f"JOIN {through.db_table} aa ON aa.sendtextaction_id = a.id "
+        f"JOIN {MessagingChannel._meta.db_table} c ON c.id = a.channel_id "
+        "WHERE aa.agent_id = %s AND a.name = %s AND a.enabled"
+    )
+    return sql, action_fields, channel_fields
+
+
+def _from_row(model, fields: list, values) -> object:
+    """An instance of `model` from database values, each converted as the ORM converts it."""
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        for converter in converters:
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def find_action(agent_id: int, name: str) -> SendTextAction | None:
+    """The agent's enabled action of that name, with its channel, in one query.
+
+    Written as SQL because it runs on every invoke, and building it with the ORM cost more
+    than running it (bench/api_bench.py); the fields an invoke does not need stay deferred.
+    """
+    sql, action_fields, channel_fields = _find_action_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [agent_id, name])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(action_fields)
+    action = _from_row(SendTextAction, action_fields, row[:split])
+    action.channel = _from_row(MessagingChannel, channel_fields, row[split:-1])
+    action.channel.has_stored_token = bool(row[-1])
+    return action
+
+
+def cannot_send(action: SendTextAction, code: str, message: str, say: str, offer: str) -> ApiError:
+    """A 422 that sends nothing. With the action's fallback handoff (loaded only here, off the
+    success path), the error carries it as `fallback` and `say` offers the transfer: `offer`
+    is the sentence's start, completed by the handoff's offer."""
+    error = ApiError(422, code, message, say=say)
+    if action.fallback_handoff_id:
+        handoff = Handoff.objects.filter(pk=action.fallback_handoff_id).first()
+        if handoff is not None:
+            error.say = f"{offer} {transfer_offer(handoff)}"
+            error.extra["fallback"] = describe(handoff)
+    return error
+
+
+def invoke_action(key: ApiKey, action_name: str, body, idempotency_key: str = "") -> dict:
+    """Queue the action's message and return the 202 answer; raise ApiError otherwise."""
+    agent = key.agent
+    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise invalid_request(f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY} characters.")
+    action = find_action(agent.pk, action_name)
+    if action is None:
+        raise ApiError(
+            404,
+            "unknown_action",
+            f"There is no action named “{action_name}” for this agent.",
+            say="That tool is not available. Do not call it again; carry on helping the caller.",
+        )
+    return send_action(action, body, agent=agent, environment=key.environment,
+                       idempotency_key=idempotency_key)  # fmt: skip
+
+
+def send_action(
+    action: SendTextAction,
+    body,
+    *,
+    agent: Agent | None,
+    environment: str,
+    idempotency_key: str = "",
+    is_test: bool = False,
+) -> dict:
+    """Everything after the action is found: shared by the API and the builder's Try it."""
+    fingerprint = request_hash(action.name, body)
+    if idempotency_key:
+        earlier = Message.objects.filter(agent=agent, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return replay(earlier, fingerprint)
+
+    request = invoke_body(body)
+    problem = credentials.problem(action.channel)
+    if problem:
+        # Checked before the parameters: no point asking the caller for them.
+        raise cannot_send(
+            action,
+            "channel_unavailable",
+            f"{problem} Nothing was sent.",
+            say="Tell the caller the text message cannot be sent right now; offer another way "
+            "to help.",
+            offer="Tell the caller you cannot send the text message right now;",
+        )
+    effective = action.effective_schema()
+    check_parameters(action, effective, request.parameters)
+    if action.require_consent and request.parameters.get(schemas.CONSENT_PARAMETER) is not True:
+        ask = (
+            "Ask the caller whether they agree to receive a text message. Call again with "
+            f"{schemas.CONSENT_PARAMETER} set to true only if they say yes; if they decline, do "
+            "not send it and do not ask again"
+        )
+        raise cannot_send(
+            action,
+            "consent_required",
+            "The caller has not consented to receive this text message; nothing was sent.",
+            say=f"{ask}.",
+            offer=f"{ask}, and",
+        )
+    data = templating.template_data(
+        request.parameters, request.variables, request.contact_number, request.conversation_id
+    )
+    try:
+        to = sending.resolve_recipient(action, data)
+    except sending.RecipientUnavailable as exc:
+        raise cannot_send(
+            action,
+            "recipient_unavailable",
+            f"No number to send the text message to: {exc}",
+            say=(
+                "Tell the caller you cannot send the text message because you do not have "
+                "their number. Ask for a number to send it to, or offer to transfer them."
+            ),
+            offer=(
+                "Tell the caller you cannot send the text message because you do not have "
+                "their number. Ask for a number to send it to, or"
+            ),
+        ) from None
+    try:
+        text = sending.render_body(action, data)
+    except gotemplate.TemplateError as exc:
+        raise ApiError(
+            422,
+            "template_error",
+            f"The message could not be written: {templating.describe_error(exc)}",
+            say="Tell the caller the text message could not be sent; offer another way to help.",
+        ) from None
+    if not text.strip():
+        raise ApiError(
+            400,
+            "invalid_parameters",
+            "The message is empty.",
+            details=[{"path": "/parameters/message", "message": "The message is empty."}],
+            say="Write the text message to send, then call again.",
+        )
+    channel = action.channel
+    sender = channel.sender_for(environment)
+    try:
+        message = Message(
+            action=action,
+            action_name=action.name,
+            channel=channel,
+            channel_name=channel.name,
+            agent=agent,
+            agent_name=agent.name if agent else "",
+            is_test=is_test,
+            environment=environment,
+            conversation_id=request.conversation_id,
+            to=to,
+            sender=sender,
+            body=text,
+            parameters=request.parameters,
+            variables=request.variables,
+            provider=channel.provider,
+            idempotency_key=idempotency_key,
+            request_hash=fingerprint if idempotency_key else "",
+        )
+        detail = f"Invoked by {agent.name}" if agent else "Tried from the builder"
+        if not outbox.create(message, detail):
+            raise opted_out(action)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # Another request with the same key won the race: answer as it did.
+        earlier = Message.objects.get(agent=agent, idempotency_key=idempotency_key)
+        return replay(earlier, fingerprint)
+    return accepted(message)
+
+
+def opted_out(action: SendTextAction) -> ApiError:
+    return cannot_send(
+        action,
+        "opted_out",
+        "This number has opted out of text messages from this sender; nothing was sent.",
+        say=(
+            "Tell the caller their number has opted out of our text messages, so none was "
+            "sent. Offer to help another way."
+        ),
+        offer=(
+            "Tell the caller you cannot send the text message because their number has opted "
+            "out of our text messages;"
+        ),
+    )
+
+
+def replay(earlier: Message, fingerprint: str) -> dict:
+    if earlier.request_hash != fingerprint:
+        raise ApiError(
+            409,
+            "idempotency_conflict",
+            "This Idempotency-Key was already used with a different request.",
+            say="Do not retry this request; carry on helping the caller.",
+        )
+    return accepted(earlier)
+
+
+def transfer_offer(handoff: Handoff) -> str:
+    """The end of a 422's `say`: offer the fallback handoff, and how to make it."""
+    description = " ".join(handoff.description.split()).rstrip(".")
+    what = "to end the call" if handoff.method == SipMethod.BYE else "to transfer them"
+    return (
+        f"offer {what} instead ({description}). If they agree, call {TRANSFER_TOOL} with "
+        f'destination "{handoff.name}".'
+    )

@@ -1,0 +1,50 @@
+"""The tool definitions an LLM is given: one per enabled send-text action, and transfer_call."""
+
+from actions.messaging.schemas import tool_definition
+
+TRANSFER_TOOL = "transfer_call"
+
+
+TRANSFER_REASON_DESCRIPTION = (
+    "Why the call is being handed off, in a few words (e.g. caller_requested_agent); it is "
+    "recorded with the handoff."
+)
+
+
+def transfer_tool(handoffs) -> dict:
+    """The `transfer_call` tool: one `destination` per handoff (name, description, is_default).
+
+    The description tells the LLM what each destination is for, one line each, and which one
+    to use when none fits better (the default).
+    """
+    ordered = sorted(handoffs, key=lambda h: h.name)
+    default = next((h.name for h in ordered if h.is_default), None)
+    lines = [
+        "Transfer the caller to a person or another line, or end the call, by handing the call "
+        "off to one of these destinations. Call it when the caller asks for it or when you "
+        "cannot help further, after telling the caller what you are doing.",
+        "Destinations:",
+    ]
+    for handoff in ordered:
+        description = " ".join(handoff.description.split())
+        suffix = " (the default)" if handoff.name == default else ""
+        lines.append(f"- {handoff.name} — {description}{suffix}")
+    if default:
+        lines.append(f"If none fits better, use {default}.")
+    parameters = {
+        "type": "object",
+        "properties": {
+            "destination": {
+                "type": "string",
+                "enum": [h.name for h in ordered],
+                "description": "The destination's name, from the list above.",
+            },
+            "reason": {
+                "type": "string",
+                "maxLength": 500,
+                "description": TRANSFER_REASON_DESCRIPTION,
+            },
+        },
+        "required": ["destination"],
+    }
+    return tool_definition(TRANSFER_TOOL, "\n".join(lines), parameters)

@@ -1,0 +1,69 @@
+"""Messaging channel forms."""
+
+from django import forms
+
+from actions.common.validation import normalise_e164
+from actions.models import (
+    Environment,
+    MessagingChannel,
+)
+
+
+class ChannelForm(forms.ModelForm):
+    """A channel; the auth token is write-only: never rendered back, kept when left blank."""
+
+    auth_token = forms.CharField(
+        label="Twilio auth token",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted. Leave blank to use TWILIO_AUTH_TOKEN from the environment.",
+    )
+    clear_auth_token = forms.BooleanField(label="Remove the stored auth token", required=False)
+
+    class Meta:
+        model = MessagingChannel
+        fields = [
+            "name",
+            "provider",
+            "sender",
+            "sender_sandbox",
+            "sender_pre_release",
+            "sender_live",
+            "account_sid",
+        ]
+        help_texts = {
+            "name": "Lowercase letters, digits and underscores, e.g. customer_notifications.",
+            "sender_sandbox": "Optional: the sender used by sandbox API keys.",
+            "sender_pre_release": "Optional: the sender used by pre-release API keys.",
+            "sender_live": "Optional: the sender used by live API keys.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.has_auth_token:
+            self.fields["auth_token"].help_text = "Set — leave blank to keep it."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("auth_token"):
+            self.instance.set_auth_token(cleaned["auth_token"])
+        elif cleaned.get("clear_auth_token"):
+            self.instance.set_auth_token("")
+        return cleaned
+
+
+class TestMessageForm(forms.Form):
+    to = forms.CharField(
+        label="Send a test message to",
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": "+15551234567", "inputmode": "tel"}),
+    )
+    environment = forms.ChoiceField(
+        label="Send from",
+        choices=[("", "Default sender"), *Environment.choices],
+        required=False,
+    )
+
+    def clean_to(self):
+        return normalise_e164(self.cleaned_data["to"])

@@ -1,0 +1,139 @@
+"""The handoff form (its SIP header rows) and the handoff log's filters."""
+
+import re
+from itertools import zip_longest
+
+from django import forms
+
+from actions.common.filters import DateRangeForm, choice_by_name
+from actions.handoffs import sip
+from actions.models import (
+    Encryption,
+    Handoff,
+)
+
+HEADER_KEY, HEADER_VALUE = "header_key", "header_value"
+
+
+# clean_headers numbers its messages by header: "Header 3: …".
+HEADER_MESSAGE_RE = re.compile(r"^Header (\d+): ")
+
+
+def posted_header_rows(data) -> list[dict]:
+    """The SIP header rows as posted, as parallel lists: blank rows included, as typed."""
+    keys, values = _getlist(data, HEADER_KEY), _getlist(data, HEADER_VALUE)
+    return [{"key": k, "value": v} for k, v in zip_longest(keys, values, fillvalue="")]
+
+
+def _getlist(data, key) -> list[str]:
+    if hasattr(data, "getlist"):
+        return data.getlist(key)
+    value = data.get(key, [])  # a plain dict, as tests and scripts pass
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def is_blank_row(row: dict) -> bool:
+    return not (row["key"].strip() or row["value"].strip())
+
+
+class SipHeadersWidget(forms.Widget):
+    """Reads the header table; the template draws it (with its add and remove buttons)."""
+
+    def value_from_datadict(self, data, files, name):
+        return posted_header_rows(data)
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # no rows posted means no headers, not "keep the saved ones"
+
+
+class SipHeadersField(forms.Field):
+    """A list of {"key", "value"}, passed on as typed: the model's clean() applies the rules."""
+
+    widget = SipHeadersWidget
+
+    def to_python(self, value):
+        # A row left entirely blank is no header (the admin added a row and left it empty).
+        return [row for row in value or [] if not is_blank_row(row)]
+
+
+class HandoffForm(forms.ModelForm):
+    """A handoff destination. Every rule is the model's clean(), through full_clean()."""
+
+    sip_headers = SipHeadersField(label="SIP headers", required=False)
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "name",
+            "description",
+            "is_default",
+            "utterance",
+            "method",
+            "phone_number",
+            "outbound_endpoint",
+            "outbound_encryption",
+            "sip_headers",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "phone_number": forms.TextInput(
+                attrs={"placeholder": "+441234567890", "inputmode": "tel"}
+            ),
+            "outbound_endpoint": forms.TextInput(attrs={"placeholder": "sip.example.com:5061"}),
+        }
+        labels = {
+            "is_default": "Default handoff",
+            "method": "SIP method",
+            "phone_number": "Phone number",
+            "outbound_endpoint": "Outbound endpoint",
+            "outbound_encryption": "Outbound encryption",
+        }
+        help_texts = {
+            "name": "Lowercase letters, digits and underscores, e.g. agent_queue.",
+            "phone_number": "International format with the country code, e.g. +441234567890; "
+            "saved as E.164.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Blank means TLS/SRTP to the model; the select offers the two real choices.
+        self.fields["outbound_encryption"].choices = Encryption.choices
+        # The model's clean() says what an empty description should say, once.
+        self.fields["description"].required = False
+
+    def header_rows(self) -> tuple[list[dict], list[str]]:
+        """The rows to show, each with its own messages, and the messages of no one row."""
+        if self.is_bound:
+            rows = posted_header_rows(self.data)
+        else:
+            rows = [{"key": h["key"], "value": h["value"]} for h in self.instance.sip_headers]
+        for row in rows:
+            row["errors"] = []
+        filled = [row for row in rows if not is_blank_row(row)]
+        general = []
+        for message in self.errors.get("sip_headers", []) if self.is_bound else []:
+            match = HEADER_MESSAGE_RE.match(message)
+            if match and 1 <= int(match[1]) <= len(filled):
+                filled[int(match[1]) - 1]["errors"].append(message)
+            else:
+                general.append(message)
+        return rows, general
+
+    def header_warnings(self) -> list[str]:
+        """Advice that does not stop the save (e.g. a header without the X- prefix)."""
+        rows, _ = self.header_rows()
+        return sip.header_warnings([r for r in rows if not (is_blank_row(r) or r["errors"])])
+
+
+class HandoffLogFilterForm(DateRangeForm):
+    """The handoff log's filters, read from the query string."""
+
+    handoff = choice_by_name(Handoff.objects.all(), "handoff")
+    field_order = ["handoff", "date_from", "date_to"]
+
+    def filter(self, logs):
+        """The entries matching the filters that are valid; an invalid one filters nothing."""
+        self.is_valid()  # cleaned_data then holds the fields that are valid
+        if self.cleaned_data.get("handoff"):
+            logs = logs.filter(handoff=self.cleaned_data["handoff"])
+        return self.filter_dates(logs)

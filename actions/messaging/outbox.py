@@ -1,0 +1,60 @@
+"""The one message creator: every message (an agent's invoke, Try it, a channel's test
+message, a resend) is written here, and nowhere else.
+
+`create` holds the rules no caller may skip: the recipient's opt-out is checked in the same
+statement as the insert, the message and its first timeline event (`queued`) are written
+together or not at all, and the send is queued only once that write has committed.
+"""
+
+import contextlib
+
+from django.db import connection, transaction
+
+from actions.messaging.status import EVENT_TABLE, MESSAGE_TABLE, db_now, empty_event_data
+from actions.messaging.tasks import send_message
+from actions.models import Message, MessageEvent, OptOut
+
+
+def create(message: Message, detail: str) -> bool:
+    """Write a new, unsaved message as `queued` with its first event; queue its send on commit.
+
+    Returns False, writing nothing, when the recipient has opted out of the sender. Raises
+    IntegrityError when the message breaks a constraint (a reused idempotency key). `detail`
+    is the first event's text: who or what created the message.
+    """
+    if not _insert(message, detail):
+        return False
+    message_id = str(message.pk)
+    transaction.on_commit(lambda: send_message.delay(message_id))
+    return True
+
+
+def _insert(message: Message, detail: str) -> bool:
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            if OptOut.blocks(message.to, message.sender):
+                return False
+            message.save(force_insert=True)
+            MessageEvent.objects.create(message=message, status="queued", detail=detail)
+        message._state.adding = False
+        return True
+    fields = Message._meta.concrete_fields
+    values = [f.get_db_prep_save(f.pre_save(message, add=True), connection) for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # One statement is atomic by itself; inside a caller's transaction a savepoint keeps a
+    # constraint violation from spoiling that transaction.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with guard, connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH m AS (INSERT INTO {MESSAGE_TABLE} ({columns}) SELECT {placeholders} "  # noqa: S608
+            f"WHERE NOT EXISTS ({OptOut.BLOCKS_SQL}) RETURNING id) "
+            f"INSERT INTO {EVENT_TABLE} (message_id, status, at, detail, data) "
+            "SELECT id, 'queued', %s, %s, %s FROM m",
+            [*values, message.to, message.sender, db_now(), detail, empty_event_data()],
+        )
+        if cursor.rowcount == 0:
+            return False
+    message._state.adding = False
+    message._state.db = connection.alias
+    return True

@@ -1,0 +1,121 @@
+"""Twilio webhooks: delivery status callbacks and inbound replies (STOP / START).
+
+Every request must carry a valid X-Twilio-Signature for the auth token of the channel it
+concerns, computed over PUBLIC_BASE_URL + the request path; anything else is 403 and
+changes nothing.
+"""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseForbidden
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+
+from actions.channels import credentials
+from actions.messaging import status
+from actions.models import Message, MessageStatus, MessagingChannel, OptOut, OptOutSource
+
+logger = logging.getLogger(__name__)
+
+# Twilio's MessageStatus -> ours; the others (queued, accepted, sending…) change nothing.
+TWILIO_STATUSES = {
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+}
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+START_WORDS = {"START", "UNSTOP", "YES"}
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def signed(request, auth_token: str) -> bool:
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not (signature and auth_token):
+        return False
+    url = settings.PUBLIC_BASE_URL + request.get_full_path()
+    return RequestValidator(auth_token).validate(url, request.POST.dict(), signature)
+
+
+def find_message(request) -> Message | None:
+    message_id = request.GET.get("message", "")
+    try:
+        uuid.UUID(message_id)
+    except ValueError:
+        sid = request.POST.get("MessageSid", "")
+        return (
+            Message.objects.select_related("channel").filter(provider_sid=sid).first()
+            if sid
+            else None
+        )
+    return Message.objects.select_related("channel").filter(pk=message_id).first()
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def twilio_status(request):
+    message = find_message(request)
+    channel = message.channel if message else None
+    if not signed(request, credentials.webhook_token(channel)):
+        return HttpResponseForbidden("Invalid or missing X-Twilio-Signature.")
+    if message is None:
+        return HttpResponse(status=204)  # not ours (or deleted): acknowledged, nothing to do
+    twilio_status = request.POST.get("MessageStatus", "")
+    ours = TWILIO_STATUSES.get(twilio_status)
+    if ours is None:
+        return HttpResponse(status=204)
+    fields = {"provider_status": twilio_status}
+    sid = request.POST.get("MessageSid", "")
+    if sid and not message.provider_sid:
+        fields["provider_sid"] = sid
+    code = request.POST.get("ErrorCode", "")
+    detail = f"Twilio reported {twilio_status}"
+    if code:
+        fields["error_code"] = code
+        fields["error_message"] = request.POST.get("ErrorMessage", "") or f"Twilio error {code}"
+        detail += f" (error {code})"
+    status.advance(message.pk, ours, detail, **fields)
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def twilio_inbound(request):
+    """STOP-family keywords opt the sender out of this sender; START-family opt back in."""
+    ours = request.POST.get("To", "")
+    channel = (
+        MessagingChannel.objects.filter(
+            Q(sender=ours)
+            | Q(sender_sandbox=ours)
+            | Q(sender_pre_release=ours)
+            | Q(sender_live=ours)
+        ).first()
+        if ours
+        else None
+    )
+    if not signed(request, credentials.webhook_token(channel)):
+        return HttpResponseForbidden("Invalid or missing X-Twilio-Signature.")
+    number = request.POST.get("From", "")
+    word = request.POST.get("Body", "").strip().upper()
+    if number and word in STOP_WORDS:
+        OptOut.objects.get_or_create(
+            number=number, sender=ours, defaults={"source": OptOutSource.INBOUND}
+        )
+    elif number and word in START_WORDS:
+        OptOut.objects.filter(number=number, sender__in=[ours, ""]).delete()
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+urlpatterns = [
+    path("twilio/status", twilio_status, name="twilio_status"),
+    path("twilio/inbound", twilio_inbound, name="twilio_inbound"),
+]
