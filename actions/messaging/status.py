@@ -63,7 +63,8 @@ def move(message_id, allowed_from, status: str, detail: str = "", **fields) -> b
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                f"WITH moved AS (UPDATE {MESSAGE_TABLE} SET status = %s, updated_at = %s{assignments} "  # noqa: S608
+                f"WITH moved AS (UPDATE {MESSAGE_TABLE} "  # noqa: S608
+                f"SET status = %s, updated_at = %s{assignments} "
                 f"WHERE id = %s AND status IN ({placeholders}) RETURNING id) "
                 f"INSERT INTO {EVENT_TABLE} (message_id, status, at, detail, data) "
                 "SELECT id, %s, %s, %s, %s FROM moved",
@@ -160,8 +161,9 @@ def claim(message_id) -> tuple[ClaimedMessage | None, str]:
             row = cursor.fetchone()
             if row is None:
                 cursor.execute(
-                    f"SELECT status FROM {MESSAGE_TABLE} WHERE id = %s", [_pk(message_id)]
-                )  # noqa: S608
+                    f"SELECT status FROM {MESSAGE_TABLE} WHERE id = %s",  # noqa: S608
+                    [_pk(message_id)],
+                )
                 found = cursor.fetchone()
                 return None, f"already {found[0]}" if found else "missing"
     else:
