@@ -5,7 +5,6 @@ from django.contrib import messages as notices
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.tokens import default_token_generator
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,8 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from actions.accounts import roles
 from actions.accounts.forms import FirstAdminForm, UserCreateForm, UserEditForm
-
-PAGE_SIZE = 50
+from actions.common.pages import paginate
 
 
 def invite_link(request, user) -> str:
@@ -35,7 +33,7 @@ def _show_link(request, user):
 
 def user_list(request):
     users = get_user_model().objects.prefetch_related("groups").order_by("username")
-    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, users)
     rows = [(user, roles.role_of(user)) for user in page]
     return render(request, "users/list.html", {"page_obj": page, "rows": rows})
 

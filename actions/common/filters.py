@@ -1,9 +1,8 @@
 """What the log pages' filter forms share: a select of objects by name, and a date range."""
 
-from datetime import datetime, time, timedelta
-
 from django import forms
-from django.utils import timezone
+
+from actions.common.times import start_of_day
 
 
 def choice_by_name(queryset, noun: str) -> forms.ModelChoiceField:
@@ -44,21 +43,11 @@ class DateRangeForm(forms.Form):
         """Bounds on the indexed timestamp; call after is_valid()."""
         data = self.cleaned_data
         if data.get("date_from"):
-            start = _start_of(data["date_from"])
+            start = start_of_day(data["date_from"])
             if start:
                 rows = rows.filter(created_at__gte=start)
         if data.get("date_to"):
-            end = _start_of(data["date_to"], days=1)
+            end = start_of_day(data["date_to"], days=1)
             if end:
                 rows = rows.filter(created_at__lt=end)
         return rows
-
-
-def _start_of(day, days=0):
-    """Midnight of `day` (+ days) in the current time zone; None at the calendar's ends.
-
-    Years 1 and 9999 bound nothing, and would overflow once shifted to UTC.
-    """
-    if not 1 < day.year < 9999:
-        return None
-    return timezone.make_aware(datetime.combine(day + timedelta(days=days), time.min))

@@ -1,13 +1,15 @@
+"""What the builder's pages share: the page size, paging, the confirmation page, copy names."""
+
+from django.core.paginator import Page, Paginator
 from django.shortcuts import render
 
+# Rows on one page of every list (the send log's keyset pages included).
+PAGE_SIZE = 50
 
-def section(template: str):
-    """A page of the builder's navigation."""
 
-    def view(request):
-        return render(request, template)
-
-    return view
+def paginate(request, rows) -> Page:
+    """The page of `rows` that the request's ?page= asks for (the first when it is no page)."""
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def confirm(request, **context):

@@ -8,7 +8,9 @@ import re
 import phonenumbers
 from django.core.exceptions import ValidationError
 
-TOOL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
+# A name an LLM calls or passes: a tool (action) name, a parameter name.
+NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
+# A name of ours in URLs, config files and filters: a channel, handoff or agent.
 IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MESSAGING_SERVICE_SID_RE = re.compile(r"^MG[0-9a-fA-F]{32}$")
 ACCOUNT_SID_RE = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -77,7 +79,7 @@ def validate_account_sid(value: str) -> None:
 
 
 def validate_tool_name(value: str) -> None:
-    if not TOOL_NAME_RE.match(value or ""):
+    if not NAME_RE.match(value or ""):
         raise ValidationError(
             "Use 1 to 64 letters, digits and underscores, starting with a letter or an "
             "underscore (the name the voice agent calls, e.g. send_booking_confirmation)."

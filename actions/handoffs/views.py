@@ -1,27 +1,19 @@
 import json
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import ProtectedError
-from django.http import HttpRequest, QueryDict
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.middleware import HtmxDetails
 
 from actions import audit
-from actions.common.pages import confirm, unique_copy_name
+from actions.common.htmx import HtmxHttpRequest
+from actions.common.pages import confirm, paginate, unique_copy_name
 from actions.handoffs import sip
 from actions.handoffs.forms import HEADER_KEY, HEADER_VALUE, HandoffForm, HandoffLogFilterForm
 from actions.models import Environment, Handoff, HandoffLog
-
-PAGE_SIZE = 50
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
 
 # The fields each SIP method uses; the form shows only these (see method_fields()).
 SIP_FIELDS = ("phone_number", "outbound_endpoint", "outbound_encryption")
@@ -34,7 +26,7 @@ METHOD_FIELDS = {
 
 def handoff_list(request):
     handoffs = Handoff.objects.prefetch_related("agents", "fallback_for")
-    page = Paginator(handoffs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, handoffs)
     return render(request, "handoffs/list.html", {"page": page, "handoffs": page.object_list})
 
 
@@ -204,7 +196,7 @@ def handoff_log(request):
     """Every handoff invocation, newest first; the filters live in the query string."""
     form = HandoffLogFilterForm(request.GET)
     logs = form.filter(HandoffLog.objects.all())
-    page = Paginator(logs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, logs)
     environments = dict(Environment.choices)
     for log in page.object_list:
         log.instruction_json = json.dumps(log.instruction, indent=2, ensure_ascii=False)

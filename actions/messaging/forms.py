@@ -1,12 +1,9 @@
+"""The send-text action form and its parameter rows."""
+
 from django import forms
 
-from actions.messaging import schemas
-from actions.models import (
-    SendTextAction,
-)
-
-# --- Messaging channels ------------------------------------------------------------------------
-
+from actions.messaging import parameter_table, schemas
+from actions.models import SendTextAction
 
 # --- Send-text-message actions -----------------------------------------------------------------
 
@@ -22,7 +19,7 @@ class ParameterRowForm(forms.Form):
         widget=forms.TextInput(_attrs("Parameter name", placeholder="booking_reference")),
     )
     type = forms.ChoiceField(
-        choices=list(schemas.TYPES.items()),
+        choices=list(parameter_table.TYPES.items()),
         initial="text",
         widget=forms.Select(attrs=_attrs("Type")),
     )
@@ -35,7 +32,7 @@ class ParameterRowForm(forms.Form):
         required=False, initial=True, widget=forms.CheckboxInput(attrs=_attrs("Required"))
     )
     format = forms.ChoiceField(
-        choices=list(schemas.FORMATS.items()),
+        choices=list(parameter_table.FORMATS.items()),
         required=False,
         widget=forms.Select(attrs=_attrs("Format")),
     )
@@ -50,9 +47,9 @@ class ParameterRowForm(forms.Form):
         widget=forms.TextInput(_attrs("Allowed values", placeholder="small, medium, large")),
     )
 
-    def row(self) -> schemas.ParameterRow:
+    def row(self) -> parameter_table.ParameterRow:
         data = self.cleaned_data
-        return schemas.ParameterRow(
+        return parameter_table.ParameterRow(
             name=data.get("name", "").strip(),
             type=data.get("type") or "text",
             description=data.get("description", "").strip(),
@@ -118,7 +115,7 @@ class SendTextActionForm(forms.ModelForm):
         self.fields["channel"].empty_label = "Choose a channel…"
         self.fields["fallback_handoff"].empty_label = "No fallback"
         schema = self.instance.parameters_schema or schemas.EMPTY_SCHEMA
-        rows, why = schemas.rows_from_schema(schema)
+        rows, why = parameter_table.rows_from_schema(schema)
         self.table_note = ""
         if data is None:
             self.initial["schema_mode"] = "table" if rows is not None else "json"
@@ -150,14 +147,14 @@ class SendTextActionForm(forms.ModelForm):
                 return cleaned
             filled = [f for f in self.rows.forms if not f.is_blank()]
             rows = [f.row() for f in filled]
-            problems = schemas.check_rows(rows)
+            problems = parameter_table.check_rows(rows)
             for index, columns in problems.items():
                 for column, message in columns.items():
                     filled[index].add_error(column, message)
             if problems:
                 self.add_error("parameters_schema", "Correct the parameters marked below.")
                 return cleaned
-            schema = schemas.schema_from_rows(rows)
+            schema = parameter_table.schema_from_rows(rows)
         self.instance.parameters_schema = schema
         cleaned["parameters_schema"] = schema
         return cleaned

@@ -2,7 +2,6 @@ import json
 import uuid
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,18 +11,17 @@ from django.views.decorators.http import require_POST
 from actions import audit
 from actions.api.errors import ApiError
 from actions.api.invoke import send_action
-from actions.common.pages import confirm, unique_copy_name
-from actions.messaging import preview, schemas
+from actions.common.pages import confirm, paginate, unique_copy_name
+from actions.messaging import parameter_table, preview, schemas
 from actions.messaging.forms import SendTextActionForm
 from actions.models import Environment, Message, SendTextAction
 
 ROW_FIELDS = ("name", "type", "description", "required", "format", "pattern", "choices")
-PAGE_SIZE = 50
 
 
 def action_list(request):
     actions = SendTextAction.objects.select_related("channel")
-    page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, actions)
     return render(request, "actions/list.html", {"page": page, "actions": page.object_list})
 
 
@@ -99,8 +97,8 @@ def page_context(request, form, action, *, quiet=False, note="", posted=None) ->
         "signature": sig,
         "samples_changed": posted is not None and posted.get("sample_signature") != sig,
         "preview": result,
-        "types": schemas.TYPES,
-        "formats": schemas.FORMATS,
+        "types": parameter_table.TYPES,
+        "formats": parameter_table.FORMATS,
         "row_fields": ROW_FIELDS,
         "environments": Environment.choices,
     }
@@ -126,8 +124,8 @@ def write_rows(data: QueryDict, rows: list[dict]) -> None:
     data["params-INITIAL_FORMS"] = "0"
 
 
-def to_row(raw: dict) -> schemas.ParameterRow:
-    return schemas.ParameterRow(
+def to_row(raw: dict) -> parameter_table.ParameterRow:
+    return parameter_table.ParameterRow(
         name=raw["name"].strip(),
         type=raw["type"] or "text",
         description=raw["description"].strip(),
@@ -151,11 +149,11 @@ def apply_op(posted: QueryDict, op: str) -> tuple[QueryDict, str]:
             del rows[int(index)]
     elif op == "to_json":
         filled = [to_row(r) for r in rows if r["name"] or r["description"]]
-        problems = schemas.check_rows(filled)
+        problems = parameter_table.check_rows(filled)
         if problems:
             note = "Correct the parameters in the table before switching to JSON."
         else:
-            data["parameters_schema"] = schemas.dumps(schemas.schema_from_rows(filled))
+            data["parameters_schema"] = schemas.dumps(parameter_table.schema_from_rows(filled))
             data["schema_mode"] = "json"
     elif op == "to_table":
         try:
@@ -163,7 +161,7 @@ def apply_op(posted: QueryDict, op: str) -> tuple[QueryDict, str]:
         except json.JSONDecodeError:
             schema, why = None, "it is not valid JSON"
         else:
-            table, why = schemas.rows_from_schema(schema)
+            table, why = parameter_table.rows_from_schema(schema)
         if schema is None or table is None:
             note = f"The table cannot show this schema because {why}; it stays in JSON."
         else:

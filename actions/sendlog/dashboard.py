@@ -10,13 +10,14 @@ message belongs to the local day it was created on.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from urllib.parse import urlencode
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q, Sum
 from django.utils import timezone
 
+from actions.common.times import duration, start_of_day
 from actions.messaging import provider_errors
 from actions.models import Message, MessageStatus, SendTextAction
 from actions.sendlog import charts
@@ -28,11 +29,6 @@ WEEK = 7  # the "last 7 days": today and the six days before it
 # The chart shows the same week as the numbers: each further day is more rows to read.
 CHART_DAYS = WEEK
 TOP = 5
-
-
-def _start_of(day: date) -> datetime:
-    """Local midnight at the start of `day`, as an aware datetime."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _query(**params) -> str:
@@ -149,11 +145,11 @@ class SlowAction:
 
     @property
     def average_text(self) -> str:
-        return duration_text(self.average)
+        return duration(self.average)
 
     @property
     def slowest_text(self) -> str:
-        return duration_text(self.slowest)
+        return duration(self.slowest)
 
 
 @dataclass(frozen=True)
@@ -191,21 +187,6 @@ class Dashboard:
     @cached_property
     def chart(self) -> charts.StackedBarChart:
         return outcome_chart(self.days)
-
-
-def duration_text(value: timedelta) -> str:
-    """3 s, 2 min 5 s, 1 h 4 min, 2 d 3 h: two units at most, as a person says it."""
-    seconds = max(0, round(value.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
 
 
 def summary(now: datetime | None = None) -> Dashboard:
@@ -266,8 +247,8 @@ def _groups(days: list[date], week_start: date) -> list[_Group]:
     report arrived: the time is read from the message row itself, with no join over the
     events. Retention's redaction keeps `updated_at` for this reason.
     """
-    bounds = [_start_of(day) for day in days] + [_start_of(days[-1] + timedelta(days=1))]
-    in_week = Q(created_at__gte=_start_of(week_start))
+    bounds = [start_of_day(day) for day in days] + [start_of_day(days[-1] + timedelta(days=1))]
+    in_week = Q(created_at__gte=start_of_day(week_start))
     delivered = in_week & Q(status=MessageStatus.DELIVERED)
     not_delivered = in_week & Q(status__in=NOT_DELIVERED)
     took = ExpressionWrapper(F("updated_at") - F("created_at"), output_field=DurationField())

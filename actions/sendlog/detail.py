@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from actions.common.timefmt import duration
+from actions.common.times import duration
 from actions.models import Message, MessageStatus
 
 RESENDABLE = {MessageStatus.FAILED, MessageStatus.UNDELIVERED}
@@ -48,8 +48,8 @@ def timeline(message: Message, unmasked: bool) -> list[Step]:
             status=event.status,
             at=event.at,
             detail=shown(event.detail),
-            since_previous=duration(event.at - previous) if previous else "",
-            since_queued=duration(event.at - start),
+            since_previous=duration(event.at - previous, fine=True) if previous else "",
+            since_queued=duration(event.at - start, fine=True),
         )
         sending = _ATTEMPT.fullmatch(event.detail)
         retry = _RETRY.fullmatch(event.detail)
@@ -58,7 +58,7 @@ def timeline(message: Message, unmasked: bool) -> list[Step]:
         elif event.status == MessageStatus.QUEUED and retry:
             step.is_retry = True
             step.attempt = attempt
-            step.retry_in = duration(timedelta(seconds=float(retry.group(1))))
+            step.retry_in = duration(timedelta(seconds=float(retry.group(1))), fine=True)
             step.reason = shown(retry.group(2))
         steps.append(step)
         previous = event.at

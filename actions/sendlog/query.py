@@ -15,9 +15,9 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from actions.common import pages
 from actions.common.validation import normalise_e164
 
-PAGE_SIZE = 50
 UNMASKED_PERMISSION = "actions.view_unmasked_numbers"
 
 
@@ -67,7 +67,7 @@ def older_than(messages: QuerySet, created_at: datetime, message_id) -> QuerySet
 
 def page(messages: QuerySet, cursor: str = "", size: int | None = None) -> Page:
     """One page, newest first, after the cursor; one row more is read to know if more follow."""
-    size = size or PAGE_SIZE
+    size = size or pages.PAGE_SIZE
     messages = messages.order_by("-created_at", "-id")
     if cursor:
         messages = older_than(messages, *decode_cursor(cursor))

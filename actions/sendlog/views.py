@@ -1,9 +1,9 @@
 from django.contrib import messages as notices
-from django.http import HttpRequest, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django_htmx.middleware import HtmxDetails
 
+from actions.common.htmx import HtmxHttpRequest
 from actions.common.pages import confirm
 from actions.messaging import provider_errors
 from actions.models import Message
@@ -34,10 +34,6 @@ def sendlog_row(request, message_id):
     message = get_object_or_404(Message, pk=message_id)
     context = {"message": message, "unmasked": query.can_see_numbers(request.user)}
     return render(request, "sendlog/list.html#row", context)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def message_detail(request: HtmxHttpRequest, message_id):

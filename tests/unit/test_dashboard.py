@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from actions.common.times import duration
 from actions.messaging import provider_errors
 from actions.models import Message
 from actions.sendlog import charts, dashboard
@@ -191,7 +192,7 @@ def test_the_slowest_actions_to_deliver_come_first_with_their_average_time():
     ],
 )
 def test_durations_read_as_a_person_says_them(seconds, text):
-    assert dashboard.duration_text(timedelta(seconds=seconds)) == text
+    assert duration(timedelta(seconds=seconds)) == text
 
 
 def test_the_dashboard_is_a_few_aggregate_queries_however_many_messages(

@@ -1,8 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from actions.messaging import schemas
-from actions.messaging.schemas import ParameterRow
+from actions.messaging import parameter_table, schemas
+from actions.messaging.parameter_table import ParameterRow
 
 BOOKING = {
     "type": "object",
@@ -103,18 +103,18 @@ def test_the_table_and_the_schema_round_trip():
         ParameterRow("size", "choice", "", True, choices="small, medium, large"),
         ParameterRow("code", "text", "", True, pattern="^[A-Z]{3}[0-9]{3}$"),
     ]
-    schema = schemas.schema_from_rows(rows)
+    schema = parameter_table.schema_from_rows(rows)
     schemas.check_parameters_schema(schema)
     assert schema["properties"]["phone_number"]["pattern"] == schemas.E164_PATTERN
     assert schema["properties"]["size"] == {"type": "string", "enum": ["small", "medium", "large"]}
     assert schema["required"] == ["booking_reference", "party_size", "size", "code"]
-    back, why = schemas.rows_from_schema(schema)
+    back, why = parameter_table.rows_from_schema(schema)
     assert why == ""
     assert back == rows
 
 
 def test_the_documented_booking_schema_opens_in_the_table():
-    rows, why = schemas.rows_from_schema(BOOKING)
+    rows, why = parameter_table.rows_from_schema(BOOKING)
     assert rows == [ParameterRow("booking_reference", "text", "The booking reference number", True)]
 
 
@@ -131,13 +131,13 @@ def test_the_documented_booking_schema_opens_in_the_table():
     ],
 )
 def test_a_schema_the_table_cannot_show_says_why(schema, reason):
-    rows, why = schemas.rows_from_schema(schema)
+    rows, why = parameter_table.rows_from_schema(schema)
     assert rows is None
     assert reason in why
 
 
 def test_table_rows_are_checked_one_problem_per_cell():
-    problems = schemas.check_rows(
+    problems = parameter_table.check_rows(
         [
             ParameterRow("", "text"),
             ParameterRow("ok", "choice", choices=" , "),

@@ -96,7 +96,7 @@ def test_a_bad_filter_is_named_and_filters_nothing(admin):
 
 
 def test_pages_follow_the_cursor_without_repeats_or_gaps_while_messages_arrive(admin, monkeypatch):
-    monkeypatch.setattr("actions.sendlog.query.PAGE_SIZE", 3)
+    monkeypatch.setattr("actions.common.pages.PAGE_SIZE", 3)
     made = [message(n) for n in range(1, 8)]
     seen, query, pages = [], "", 0
     while True:

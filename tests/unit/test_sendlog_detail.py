@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from actions.common import timefmt
+from actions.common.times import duration
 from actions.messaging import provider_errors
 from actions.models import Message, MessageEvent, OptOut
 from actions.sendlog import resend
@@ -141,7 +141,8 @@ def test_the_timeline_shows_every_retry_with_its_attempt_reason_and_the_duration
 
 def test_durations_read_at_every_scale():
     assert [
-        timefmt.duration(timedelta(seconds=s)) for s in (0.0421, 4.25, 185, 7500, 2 * 86400 + 3600)
+        duration(timedelta(seconds=s), fine=True)
+        for s in (0.0421, 4.25, 185, 7500, 2 * 86400 + 3600)
     ] == ["42 ms", "4.2 s", "3 min 5 s", "2 h 5 min", "2 d 1 h"]
 
 

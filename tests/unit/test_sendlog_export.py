@@ -181,7 +181,7 @@ def test_cells_a_spreadsheet_would_run_as_formulas_get_a_quote(admin, field, val
 
 def test_the_export_holds_exactly_the_filtered_list_across_batch_boundaries(admin, monkeypatch):
     monkeypatch.setattr("actions.sendlog.export.BATCH_SIZE", 3)
-    monkeypatch.setattr("actions.sendlog.query.PAGE_SIZE", 1000)
+    monkeypatch.setattr("actions.common.pages.PAGE_SIZE", 1000)
     tie = NOW - timedelta(minutes=30)
     failed = [message(n, status="failed") for n in range(1, 6)]
     # Equal timestamps straddle a batch boundary: the id decides their order.
@@ -212,7 +212,7 @@ def test_a_date_range_and_a_search_filter_the_export_like_the_list(admin):
 
 
 def test_a_cursor_in_the_query_string_does_not_cut_the_export(admin, monkeypatch):
-    monkeypatch.setattr("actions.sendlog.query.PAGE_SIZE", 1)
+    monkeypatch.setattr("actions.common.pages.PAGE_SIZE", 1)
     made = [message(n) for n in range(3)]
     cursor = admin.get("/send-log/").context["page"].next_cursor
     assert [row["id"] for row in download(admin, f"?after={cursor}")] == [str(m.pk) for m in made]
