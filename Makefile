@@ -32,6 +32,7 @@ test: $(VENV)/.dev-deps chromium lint checks pytest
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Production-like settings for the deployment checklist: DEBUG off, a strong secret, HTTPS.
 checks: $(VENV)/.dev-deps

@@ -8,6 +8,7 @@ from functools import cache
 
 from django.contrib.auth.decorators import permission_required, user_passes_test
 from django.core.exceptions import PermissionDenied
+from django.urls import URLResolver, get_resolver
 
 
 def need(permission: str, view):
@@ -33,9 +34,18 @@ def need_any(permissions: tuple[str, ...], view):
 
 @cache
 def _views() -> dict:
-    from actions.urls import urlpatterns
+    """Every named URL's view, read from the project's URL configuration."""
+    found = {}
 
-    return {pattern.name: pattern.callback for pattern in urlpatterns if pattern.name}
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif pattern.name:
+                found.setdefault(pattern.name, pattern.callback)
+
+    walk(get_resolver().url_patterns)
+    return found
 
 
 def may(user, url_name: str) -> bool:
