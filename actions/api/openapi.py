@@ -2,10 +2,10 @@
 
 from django.conf import settings
 
+# Every code here is raised somewhere (tests/unit/test_one_path.py checks it).
 ERROR_CODES = {
     400: ["invalid_request", "invalid_parameters"],
     401: ["unauthenticated"],
-    403: ["forbidden"],
     404: ["unknown_action", "unknown_handoff", "not_found"],
     405: ["method_not_allowed"],
     409: ["idempotency_conflict"],
@@ -16,7 +16,6 @@ ERROR_CODES = {
         "channel_unavailable",
         "template_error",
     ],
-    429: ["rate_limited"],
     500: ["internal_error"],
 }
 
@@ -32,7 +31,6 @@ ERROR_DESCRIPTIONS = {
     "(channel_unavailable: a Twilio channel without credentials), or the message template "
     "failed on the data given (template_error). With a fallback handoff, the first four carry "
     "`fallback`: the transfer to offer instead.",
-    429: "Too many requests; retry later.",
     500: "An error on the server; nothing was sent.",
 }
 
