@@ -45,13 +45,6 @@ def normalise_e164(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def is_e164(value: str) -> bool:
-    try:
-        return normalise_e164(value) == value
-    except ValidationError:
-        return False
-
-
 def normalise_sender(value: str) -> str:
     """A sender is an E.164 number or a Twilio Messaging Service SID (MG + 32 hex digits)."""
     text = (value or "").strip()
