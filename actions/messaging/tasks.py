@@ -53,7 +53,6 @@ def send_message(self, message_id: str) -> str:
             status_callback_url(message.id) if message.provider == Provider.TWILIO else ""
         ),
     )
-    sending = [MessageStatus.SENDING]
     try:
         if message.channel is None:
             raise PermanentProviderError("The message's channel was deleted before sending.")
@@ -61,26 +60,11 @@ def send_message(self, message_id: str) -> str:
     except TransientProviderError as exc:
         decision = retry.after_failure(attempt, exc.message)
         if isinstance(decision, retry.GiveUp):
-            move(
-                message.id,
-                sending,
-                MessageStatus.FAILED,
-                decision.detail,
-                error_code=exc.code,
-                error_message=exc.message,
-            )
-            return "failed"
-        move(message.id, sending, MessageStatus.QUEUED, decision.detail)
+            return _fail(message, decision.detail, exc)
+        move(message.id, [MessageStatus.SENDING], MessageStatus.QUEUED, decision.detail)
         raise self.retry(countdown=decision.delay) from None
     except PermanentProviderError as exc:
-        move(
-            message.id,
-            sending,
-            MessageStatus.FAILED,
-            exc.message,
-            error_code=exc.code,
-            error_message=exc.message,
-        )
+        _fail(message, exc.message, exc)
         if exc.code == UNSUBSCRIBED:
             # Twilio knows the number opted out (a STOP we never saw): remember it, so the
             # next invoke answers opted_out (with the fallback) instead of failing here again.
@@ -100,6 +84,19 @@ def send_message(self, message_id: str) -> str:
     if result.status == MessageStatus.DELIVERED:
         advance(message.id, MessageStatus.DELIVERED, f"Reported delivered by {message.provider}")
     return "sent"
+
+
+def _fail(message, detail: str, exc: PermanentProviderError | TransientProviderError) -> str:
+    """sending -> failed, with the provider's code and text."""
+    move(
+        message.id,
+        [MessageStatus.SENDING],
+        MessageStatus.FAILED,
+        detail,
+        error_code=exc.code,
+        error_message=exc.message,
+    )
+    return "failed"
 
 
 STALE_QUEUED = timedelta(minutes=5)

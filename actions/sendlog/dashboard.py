@@ -52,13 +52,9 @@ class StatusRow:
     cells: list[Cell]
 
 
-@dataclass(frozen=True)
-class Period:
-    """The messages created in a run of whole local days, counted by status."""
+class _Counts:
+    """What the numbers of a period or a day add up to; `counts` holds one per status."""
 
-    label: str
-    date_from: date
-    date_to: date
     counts: dict[str, int]
 
     @property
@@ -76,6 +72,16 @@ class Period:
     @property
     def in_flight(self) -> int:
         return sum(self.counts[s] for s in IN_FLIGHT)
+
+
+@dataclass(frozen=True)
+class Period(_Counts):
+    """The messages created in a run of whole local days, counted by status."""
+
+    label: str
+    date_from: date
+    date_to: date
+    counts: dict[str, int]
 
     @property
     def finished(self) -> int:
@@ -98,25 +104,9 @@ class Period:
 
 
 @dataclass(frozen=True)
-class Day:
+class Day(_Counts):
     day: date
     counts: dict[str, int]
-
-    @property
-    def delivered(self) -> int:
-        return self.counts[MessageStatus.DELIVERED]
-
-    @property
-    def not_delivered(self) -> int:
-        return sum(self.counts[s] for s in NOT_DELIVERED)
-
-    @property
-    def in_flight(self) -> int:
-        return sum(self.counts[s] for s in IN_FLIGHT)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
 
     @property
     def query(self) -> str:
