@@ -1,4 +1,5 @@
-"""Users and their roles (Admins only): create with an invite link, change role, deactivate."""
+"""The first run (the first Admin), and users and their roles (Admins only): create with an
+invite link, change role, deactivate."""
 
 from django.conf import settings
 from django.contrib import messages as notices

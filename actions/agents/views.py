@@ -1,3 +1,5 @@
+"""Agent pages: list, create and edit, delete; issuing and revoking API keys."""
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse

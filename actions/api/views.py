@@ -1,4 +1,5 @@
-"""The agent API, /api/v1/: thin views over actions.invoke and the models."""
+"""The agent API, /api/v1/: thin views over api/invoke.py, api/handoffs.py and api/vapi.py;
+and the API's reference page in the builder."""
 
 import json
 import uuid

@@ -1,3 +1,5 @@
+"""Messaging channel pages: list, create and edit, delete, and the test message."""
+
 from django.contrib import messages
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404, redirect, render

@@ -1,3 +1,6 @@
+"""Handoff pages: list, the form with its method-specific fields and live preview, duplicate,
+delete; and the handoff log."""
+
 import json
 
 from django.contrib import messages

@@ -1,4 +1,4 @@
-"""Parameters schemas: validation, the effective schema, the tool definition, the no-code table.
+"""Parameters schemas: the effective schema, checking an admin's schema, the tool's shape.
 
 `effective_schema` is the one place that adds parameters to what an admin wrote: the
 `message` parameter when the message template is empty, and the consent parameter when

@@ -1,4 +1,4 @@
-"""Moving a message's status with one conditional UPDATE, and a timeline event per move.
+"""The message state machine: each status move is one conditional UPDATE and its timeline event.
 
 This is the send path's hot loop (every message moves three or four times), so the
 statements are written once as SQL rather than built by the ORM for every call: the ORM

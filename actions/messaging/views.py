@@ -1,3 +1,6 @@
+"""Send-text action pages: list, the form with its parameter table and live preview, duplicate,
+enable/disable, delete, Try it; and the status of a message the builder sent, polled."""
+
 import json
 import uuid
 

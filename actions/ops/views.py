@@ -1,3 +1,5 @@
+"""GET /healthz."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache

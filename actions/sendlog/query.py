@@ -1,5 +1,4 @@
-"""The send log's list: search, keyset (cursor) pagination and number masking; and one
-message's page: its timeline, and resending it.
+"""The send log's list: search, keyset (cursor) pagination, and who may see numbers.
 
 Pages are cut with a cursor on (created_at, id), newest first, never with OFFSET: a page deep
 into a million rows costs what the first does, and messages arriving while someone pages

@@ -1,3 +1,5 @@
+"""The home page (the dashboard) and the send log: list, one message, resend, CSV export."""
+
 from django.contrib import messages as notices
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
