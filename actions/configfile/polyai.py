@@ -16,19 +16,17 @@ Problems are reported at the PolyAI file's own places (`sms_templates[0].env_pho
 import copy
 import json
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 
 from actions.common.validation import normalise_sender
+from actions.configfile.channels import ENVIRONMENTS
+from actions.configfile.shape import Shape
 from actions.messaging import schemas
-
-if TYPE_CHECKING:
-    from actions.configfile import Shape
 
 SMS_TEMPLATES = "sms_templates"
 TEMPLATE_KEYS = ("name", "text", "env_phone_numbers")
-ENVIRONMENTS = ("sandbox", "pre_release", "live")
 # PolyAI writes the environment `pre-release` in conv.env and `pre_release` in its files.
 NUMBER_KEYS = ("sandbox", "pre_release", "pre-release", "live")
 CHANNEL_PREFIX = "sms_"
@@ -125,7 +123,7 @@ def _senders(sender: str, env_senders: dict[str, str]) -> dict[str, str]:
 
 def translate_sms_templates(
     value,
-    shape: "Shape",
+    shape: Shape,
     *,
     candidates: list[Candidate],
     existing_actions: dict[str, dict],
@@ -209,7 +207,7 @@ def translate_sms_templates(
     return channels, actions
 
 
-def _numbers(value, path: tuple, shape: "Shape") -> dict[str, tuple[str, str]] | None:
+def _numbers(value, path: tuple, shape: Shape) -> dict[str, tuple[str, str]] | None:
     """{environment: (number, the key as written)}; None without env_phone_numbers, {} if bad."""
     if value is None:
         return None

@@ -17,8 +17,9 @@ from django.core import signing
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 
-from actions import configfile
-from actions.models import Agent, ApiKey, Handoff, MessagingChannel, SendTextAction
+from actions.configfile.planning import Change, FieldChange, Plan, apply
+from actions.configfile.sections import SECTIONS
+from actions.models import ApiKey
 
 SALT = "actions.configpreview"
 # How long a dry run may be applied after it was shown (seconds).
@@ -28,11 +29,12 @@ SHORT = 60
 # Below this similarity, a rewritten text is shown as old and new lines, not word by word.
 SIMILAR = 0.6
 
-SECTIONS = {
-    "channels": ("channel", MessagingChannel, "channel_edit"),
-    "actions": ("action", SendTextAction, "action_edit"),
-    "handoffs": ("handoff", Handoff, "handoff_edit"),
-    "agents": ("agent", Agent, "agent_edit"),
+# The page of an item of each section.
+URL_NAMES = {
+    "channels": "channel_edit",
+    "actions": "action_edit",
+    "handoffs": "handoff_edit",
+    "agents": "agent_edit",
 }
 
 
@@ -43,7 +45,7 @@ class NotATextFile(ValueError):
 class PlanChanged(Exception):
     """The deployment changed since the dry run: `plan` is what applying would do now."""
 
-    def __init__(self, plan: configfile.Plan):
+    def __init__(self, plan: Plan):
         super().__init__("the plan differs from the one shown")
         self.plan = plan
 
@@ -61,7 +63,7 @@ def read_text(raw: bytes, name: str) -> str:
         ) from None
 
 
-def fingerprint(plan: configfile.Plan) -> str:
+def fingerprint(plan: Plan) -> str:
     """A digest of every change of the plan, field by field."""
     changes = [
         [c.kind, c.section, c.name, [[f.name, f.old, f.new] for f in c.fields]]
@@ -71,7 +73,7 @@ def fingerprint(plan: configfile.Plan) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def seal(text: str, *, prune: bool, plan: configfile.Plan, filename: str) -> str:
+def seal(text: str, *, prune: bool, plan: Plan, filename: str) -> str:
     """The token the Apply button posts back: the file, the choice and the plan shown."""
     payload = {"text": text, "prune": prune, "plan": fingerprint(plan), "filename": filename}
     return signing.dumps(payload, salt=SALT, compress=True)
@@ -82,13 +84,13 @@ def unseal(token: str) -> dict:
     return signing.loads(token, salt=SALT, max_age=MAX_AGE)
 
 
-def apply_as_shown(data: dict, *, prune: bool, shown: str, user=None) -> configfile.Plan:
+def apply_as_shown(data: dict, *, prune: bool, shown: str, user=None) -> Plan:
     """Apply the file if it still does exactly what the dry run showed; else nothing is written.
 
-    Raises PlanChanged (with the new plan) or configfile.ConfigError.
+    Raises PlanChanged (with the new plan) or ConfigError.
     """
     with transaction.atomic():
-        done = configfile.apply(data, prune=prune, user=user)
+        done = apply(data, prune=prune, user=user)
         if fingerprint(done) != shown:
             raise PlanChanged(done)  # leaving the block rolls the apply back
     return done
@@ -120,6 +122,10 @@ class Item:
     url_name: str
     pk: int | None = None
     note: str = ""
+
+
+def _item(kind: str, section: str, name: str, rows: list[Row]) -> Item:
+    return Item(kind, section, SECTIONS[section].NOUN, name, rows, URL_NAMES[section])
 
 
 def show(value) -> str:
@@ -177,7 +183,7 @@ def word_diff(matcher: difflib.SequenceMatcher) -> list[tuple[str, str]]:
     return segments
 
 
-def row(change: configfile.Change, f: configfile.FieldChange) -> Row:
+def row(change: Change, f: FieldChange) -> Row:
     old, new = show(f.old), show(f.new)
     item = Row(name=f.name, old=old, new=new, long=is_long(old) or is_long(new))
     if change.kind != "update" or not item.long:
@@ -191,15 +197,12 @@ def row(change: configfile.Change, f: configfile.FieldChange) -> Row:
     return item
 
 
-def items(plan: configfile.Plan) -> dict[str, list[Item]]:
+def items(plan: Plan) -> dict[str, list[Item]]:
     """The plan's changes grouped by kind ("create", "update", "delete"), with their pages."""
     grouped: dict[str, list[Item]] = {"create": [], "update": [], "delete": []}
     for change in plan.changes:
-        noun, _, url_name = SECTIONS[change.section]
         rows = [row(change, f) for f in change.fields]
-        grouped[change.kind].append(
-            Item(change.kind, change.section, noun, change.name, rows, url_name)
-        )
+        grouped[change.kind].append(_item(change.kind, change.section, change.name, rows))
     link(item for group in grouped.values() for item in group)
     for item in grouped["delete"]:
         if item.section == "agents":
@@ -215,7 +218,7 @@ def link(found) -> None:
     for item in found:
         by_section.setdefault(item.section, []).append(item)
     for section, group in by_section.items():
-        model = SECTIONS[section][1]
+        model = SECTIONS[section].MODEL
         pks = dict(model.objects.filter(name__in=[i.name for i in group]).values_list("name", "pk"))
         for item in group:
             item.pk = pks.get(item.name)
@@ -228,7 +231,7 @@ def sentence(grouped: dict[str, list[Item]]) -> str:
     return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 
-def summary(plan: configfile.Plan) -> list[list[str]]:
+def summary(plan: Plan) -> list[list[str]]:
     """What a plan did, small enough for the session: [[kind, section, name], …]."""
     return [[c.kind, c.section, c.name] for c in plan.changes]
 
@@ -237,7 +240,6 @@ def done_items(done: list[list[str]]) -> dict[str, list[Item]]:
     """Items (with links) from a summary()."""
     grouped: dict[str, list[Item]] = {"create": [], "update": [], "delete": []}
     for kind, section, name in done:
-        noun, _, url_name = SECTIONS[section]
-        grouped[kind].append(Item(kind, section, noun, name, [], url_name))
+        grouped[kind].append(_item(kind, section, name, []))
     link(item for group in grouped.values() for item in group if item.kind != "delete")
     return grouped

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from actions import configfile
 from actions.channels import credentials
-from actions.configfile import ConfigError, Problem
+from actions.configfile import ConfigError, Problem, loading
 from actions.messaging.forms import SendTextActionForm
 from actions.models import Agent, ApiKey, Handoff, MessagingChannel, SendTextAction
 from tests.factories import DOCUMENTED_HANDOFFS, make_action, make_channel, make_handoff
@@ -704,7 +704,7 @@ def test_a_10_mb_file_is_refused_before_it_is_parsed(monkeypatch):
     def never(text):
         raise AssertionError("parsed")
 
-    monkeypatch.setattr(configfile, "_parse", never)
+    monkeypatch.setattr(loading, "_parse", never)
     big = b"handoffs:\n" + b"  - {name: a, description: b}\n" * 350_000
     assert len(big) > 10_000_000
 

@@ -1,0 +1,76 @@
+"""The file's `channels:` section: its keys, how a channel is read, checked and exported."""
+
+from actions.channels.choices import Environment
+from actions.channels.forms import ChannelForm
+from actions.configfile.problems import Path
+from actions.configfile.shape import Fields, Item, Shape
+from actions.models import MessagingChannel
+
+NOUN = "channel"
+MODEL = MessagingChannel
+# The environments a channel has a sender of its own for, in the order the file gives them.
+ENVIRONMENTS = tuple(Environment.values)
+KEYS = ("name", "provider", "sender", "env_senders")
+# Keys that are refused with their own explanation rather than as unknown.
+NEVER_IN_FILE = {
+    "account_sid": "the Twilio Account SID is a credential, and credentials are never part "
+    "of the configuration file: set it on the channel's page or through TWILIO_ACCOUNT_SID",
+    "auth_token": "the Twilio auth token is a credential, and credentials are never part "
+    "of the configuration file: set it on the channel's page or through TWILIO_AUTH_TOKEN",
+}
+# Where each form field's messages go, as a path below the item.
+PLACES = {
+    "name": ("name",),
+    "provider": ("provider",),
+    "sender": ("sender",),
+    **{f"sender_{e}": ("env_senders", e) for e in ENVIRONMENTS},
+}
+
+
+def read(raw, path: Path, shape: Shape) -> Item | None:
+    fields = Fields.of(raw, path, "channels", shape, KEYS, NEVER_IN_FILE)
+    if fields is None:
+        return None
+    senders = fields.texts("env_senders", ENVIRONMENTS)
+    fields.item.values = {
+        "name": fields.text("name"),
+        "provider": fields.text("provider") or "twilio",
+        "sender": fields.text("sender"),
+        "env_senders": senders,
+    }
+    return fields.item
+
+
+def form(item: Item, instance: MessagingChannel) -> ChannelForm:
+    """The builder's form for the channel, bound to its values from the file."""
+    v = item.values
+    data = {
+        "name": v["name"],
+        "provider": v["provider"],
+        "sender": v["sender"],
+        **{f"sender_{e}": v["env_senders"][e] for e in ENVIRONMENTS},
+        # Not in the file: the form keeps what is stored (a blank token keeps the token).
+        "account_sid": instance.account_sid,
+        "auth_token": "",
+    }
+    return ChannelForm(data, instance=instance)
+
+
+def stored():
+    """The saved channels."""
+    return MessagingChannel.objects.all()
+
+
+def env_senders(channel: MessagingChannel) -> dict[str, str]:
+    """The channel's own sender for each environment ("" where it uses its default)."""
+    return {e: getattr(channel, f"sender_{e}") for e in ENVIRONMENTS}
+
+
+def values(channel: MessagingChannel) -> dict:
+    """The channel as the file writes it."""
+    return {
+        "name": channel.name,
+        "provider": channel.provider,
+        "sender": channel.sender,
+        "env_senders": {e: s for e, s in env_senders(channel).items() if s},
+    }

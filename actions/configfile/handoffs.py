@@ -1,0 +1,104 @@
+"""The file's `handoffs:` section: its keys, how a handoff is read, checked and exported."""
+
+from actions.configfile.problems import Path
+from actions.configfile.shape import Fields, Item, Shape
+from actions.handoffs.forms import HEADER_MESSAGE_RE, HandoffForm
+from actions.models import Handoff
+
+NOUN = "handoff"
+MODEL = Handoff
+KEYS = ("name", "description", "is_default", "sip_config", "sip_headers", "utterance")
+SIP_CONFIG_KEYS = ("method", "phone_number", "outbound_endpoint", "outbound_encryption")
+# Where each form field's messages go, as a path below the item; the messages about one
+# header go to that header (header_place).
+PLACES = {
+    "name": ("name",),
+    "description": ("description",),
+    "is_default": ("is_default",),
+    "utterance": ("utterance",),
+    **{key: ("sip_config", key) for key in SIP_CONFIG_KEYS},
+    "sip_headers": ("sip_headers",),
+}
+
+
+def read(raw, path: Path, shape: Shape) -> Item | None:
+    fields = Fields.of(raw, path, "handoffs", shape, KEYS)
+    if fields is None:
+        return None
+    item = fields.item
+    sip = fields.texts("sip_config", SIP_CONFIG_KEYS)
+    headers = []
+    raw_headers = raw.get("sip_headers")
+    where = (*path, "sip_headers")
+    for index, header in enumerate(shape.items(raw_headers, where, "{key, value} pairs")):
+        here = (*where, index)
+        if shape.mapping(header, here, ("key", "value")) is None:
+            item.bad.add(("sip_headers",))
+            continue
+        key = shape.text(header.get("key"), (*here, "key"), item.bad, ("sip_headers",))
+        value = shape.text(header.get("value"), (*here, "value"), item.bad, ("sip_headers",))
+        headers.append({"key": key, "value": value})
+    if raw_headers is not None and not isinstance(raw_headers, list):
+        item.bad.add(("sip_headers",))
+    item.values = {
+        "name": fields.text("name"),
+        "description": fields.text("description"),
+        "is_default": fields.flag("is_default", False),
+        "sip_config": sip,
+        "sip_headers": headers,
+        "utterance": fields.text("utterance"),
+    }
+    return item
+
+
+def form(item: Item, instance: Handoff) -> HandoffForm:
+    """The builder's form for the handoff, bound to its values from the file."""
+    v = item.values
+    data = {
+        "name": v["name"],
+        "description": v["description"],
+        "is_default": v["is_default"],
+        "utterance": v["utterance"],
+        **{key: v["sip_config"][key] for key in SIP_CONFIG_KEYS},
+        "header_key": [h["key"] for h in v["sip_headers"]],
+        "header_value": [h["value"] for h in v["sip_headers"]],
+    }
+    return HandoffForm(data, instance=instance)
+
+
+def header_place(message: str, item: Item) -> Path:
+    """ "Header 2: …" is about the second header that is not blank."""
+    match = HEADER_MESSAGE_RE.match(message)
+    if not match:
+        return ("sip_headers",)
+    filled = [
+        index
+        for index, h in enumerate(item.values["sip_headers"])
+        if h["key"].strip() or h["value"].strip()
+    ]
+    number = int(match[1])
+    if 1 <= number <= len(filled):
+        return ("sip_headers", filled[number - 1])
+    return ("sip_headers",)
+
+
+def stored():
+    """The saved handoffs."""
+    return Handoff.objects.all()
+
+
+def values(handoff: Handoff) -> dict:
+    """The handoff as the file writes it."""
+    sip = {"method": handoff.method}
+    for key in SIP_CONFIG_KEYS[1:]:
+        # Each method has its own fields (bye has none); the others are always empty.
+        if getattr(handoff, key):
+            sip[key] = getattr(handoff, key)
+    return {
+        "name": handoff.name,
+        "description": handoff.description,
+        "is_default": handoff.is_default,
+        "sip_config": sip,
+        "sip_headers": [{"key": h["key"], "value": h["value"]} for h in handoff.sip_headers],
+        "utterance": handoff.utterance,
+    }
