@@ -1,3 +1,5 @@
+"""Configuration as code in the browser: export, and import with a dry-run diff first."""
+
 from datetime import UTC, datetime
 
 from django import forms
