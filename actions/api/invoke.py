@@ -7,6 +7,7 @@ the recipient, render the body, opt-out, then write the message and queue it on 
 
 import hashlib
 import json
+from dataclasses import dataclass
 from functools import cache
 
 from django.db import IntegrityError, connection
@@ -117,18 +118,43 @@ ACTION_DEFERRED = ("created_at", "updated_at")
 CHANNEL_DEFERRED = ("auth_token_encrypted", "created_at", "updated_at")
 
 
-def _loaded(model, deferred: tuple[str, ...]) -> list:
-    return [f for f in model._meta.concrete_fields if f.name not in deferred]
+@dataclass(frozen=True)
+class _Columns:
+    """The fields of a model that the lookup selects, in order, each with its column
+    expression and the converters the ORM would apply to its database value."""
+
+    model: type
+    fields: list
+    columns: list
+    converters: list
+
+    @classmethod
+    def of(cls, model, deferred: tuple[str, ...]) -> "_Columns":
+        fields = [f for f in model._meta.concrete_fields if f.name not in deferred]
+        columns = [f.get_col(model._meta.db_table) for f in fields]
+        converters = [
+            connection.ops.get_db_converters(c) + c.get_db_converters(connection) for c in columns
+        ]
+        return cls(model, fields, columns, converters)
+
+    def instance(self, values):
+        """A model instance from the database values, set on the fields by name."""
+        converted = []
+        for column, converters, value in zip(self.columns, self.converters, values, strict=True):
+            for converter in converters:
+                value = converter(value, column, connection)
+            converted.append(value)
+        return self.model.from_db(connection.alias, [f.attname for f in self.fields], converted)
 
 
 @cache
-def _find_action_sql(vendor: str) -> tuple[str, list, list]:
-    """The lookup's SQL and the fields its columns hold, in order; built once per database."""
-    action_fields = _loaded(SendTextAction, ACTION_DEFERRED)
-    channel_fields = _loaded(MessagingChannel, CHANNEL_DEFERRED)
+def _find_action_sql(vendor: str) -> tuple[str, _Columns, _Columns]:
+    """The lookup's SQL and what its columns hold, in order; built once per database."""
+    action = _Columns.of(SendTextAction, ACTION_DEFERRED)
+    channel = _Columns.of(MessagingChannel, CHANNEL_DEFERRED)
     quote = connection.ops.quote_name
-    columns = [f"a.{quote(f.column)}" for f in action_fields]
-    columns += [f"c.{quote(f.column)}" for f in channel_fields]
+    columns = [f"a.{quote(f.column)}" for f in action.fields]
+    columns += [f"c.{quote(f.column)}" for f in channel.fields]
     # Whether the channel stores an auth token: enough to tell whether it can send, without
     # reading the (encrypted) token on every invoke.
     columns.append(f"c.{quote('auth_token_encrypted')} <> ''")
@@ -139,19 +165,7 @@ def _find_action_sql(vendor: str) -> tuple[str, list, list]:
         f"JOIN {MessagingChannel._meta.db_table} c ON c.id = a.channel_id "
         "WHERE aa.agent_id = %s AND a.name = %s AND a.enabled"
     )
-    return sql, action_fields, channel_fields
-
-
-def _from_row(model, fields: list, values) -> object:
-    """An instance of `model` from database values, each converted as the ORM converts it."""
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        for converter in converters:
-            value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    return sql, action, channel
 
 
 def find_action(agent_id: int, name: str) -> SendTextAction | None:
@@ -160,15 +174,15 @@ def find_action(agent_id: int, name: str) -> SendTextAction | None:
     Written as SQL because it runs on every invoke, and building it with the ORM cost more
     than running it (bench/api_bench.py); the fields an invoke does not need stay deferred.
     """
-    sql, action_fields, channel_fields = _find_action_sql(connection.vendor)
+    sql, action_columns, channel_columns = _find_action_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [agent_id, name])
         row = cursor.fetchone()
     if row is None:
         return None
-    split = len(action_fields)
-    action = _from_row(SendTextAction, action_fields, row[:split])
-    action.channel = _from_row(MessagingChannel, channel_fields, row[split:-1])
+    split = len(action_columns.fields)
+    action = action_columns.instance(row[:split])
+    action.channel = channel_columns.instance(row[split:-1])
     action.channel.has_stored_token = bool(row[-1])
     return action
 
