@@ -2,6 +2,9 @@
 
 from django.conf import settings
 
+from actions.channels.choices import Environment
+from actions.models import MessageStatus
+
 # Every code here is raised somewhere (tests/unit/test_one_path.py checks it).
 ERROR_CODES = {
     400: ["invalid_request", "invalid_parameters"],
@@ -301,7 +304,7 @@ SCHEMAS = {
     },
     "MessageStatus": {
         "type": "string",
-        "enum": ["queued", "sending", "sent", "delivered", "undelivered", "failed"],
+        "enum": list(MessageStatus.values),
     },
     "Message": {
         "type": "object",
@@ -309,7 +312,7 @@ SCHEMAS = {
             "id": {"type": "string", "format": "uuid"},
             "action": {"type": "string"},
             "conversation_id": {"type": "string"},
-            "environment": {"type": "string", "enum": ["sandbox", "pre_release", "live"]},
+            "environment": {"type": "string", "enum": list(Environment.values)},
             "status": _ref("MessageStatus"),
             "to": {"type": "string"},
             "from": {"type": "string"},

@@ -64,7 +64,7 @@ class MessagingChannel(models.Model):
     def __str__(self):
         return self.name
 
-    SENDER_FIELDS = ("sender", "sender_sandbox", "sender_pre_release", "sender_live")
+    SENDER_FIELDS = ("sender", *(f"sender_{e}" for e in Environment.values))
 
     def clean(self):
         errors = {}
