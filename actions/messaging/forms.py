@@ -5,8 +5,6 @@ from django import forms
 from actions.messaging import parameter_table, schemas
 from actions.models import SendTextAction
 
-# --- Send-text-message actions -----------------------------------------------------------------
-
 
 def _attrs(label, **extra):
     return {"aria-label": label, **extra}
@@ -158,12 +156,3 @@ class SendTextActionForm(forms.ModelForm):
         self.instance.parameters_schema = schema
         cleaned["parameters_schema"] = schema
         return cleaned
-
-
-# --- Agents and API keys -----------------------------------------------------------------------
-
-
-# --- Handoffs --------------------------------------------------------------------------------
-
-
-# --- Users and roles ----------------------------------------------------------------------------

@@ -95,6 +95,3 @@ def search(messages: QuerySet, text: str) -> QuerySet:
         number = normalise_e164("+" + text[2:] if text.startswith("00") else text)
         return messages.filter(to=number)
     return messages.filter(conversation_id=text)
-
-
-# --- One message: its timeline, what a user may see of it, and resending it ----------------
