@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.db import IntegrityError, connection
-from jsonschema import Draft202012Validator
 
 from actions import gotemplate
 from actions.api.bodies import invoke_body
@@ -70,7 +69,7 @@ def check_parameters(action, effective: dict, parameters: dict) -> None:
                 }
             )
     missing = []
-    validator = Draft202012Validator(effective)
+    validator = schemas.ParametersValidator(effective)
     for error in sorted(validator.iter_errors(parameters), key=lambda e: list(e.absolute_path)):
         path = "/parameters" + "".join(f"/{p}" for p in error.absolute_path)
         if error.validator == "required":

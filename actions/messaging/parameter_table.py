@@ -2,11 +2,10 @@
 and choices, to and from a JSON Schema."""
 
 import json
-import re
 from dataclasses import asdict, dataclass
 
 from actions.common.validation import NAME_RE
-from actions.messaging.schemas import E164_PATTERN
+from actions.messaging.schemas import E164_PATTERN, pattern_problem
 
 TYPES = {
     "text": "Text",
@@ -156,10 +155,12 @@ def check_rows(rows: list[ParameterRow]) -> dict[int, dict[str, str]]:
         if row.type == "text" and row.format not in FORMATS:
             errors["format"] = "Choose a format."
         if row.type == "text" and row.pattern and not row.format:
-            try:
-                re.compile(row.pattern)
-            except re.error as exc:
-                errors["pattern"] = f"This is not a valid pattern: {exc.msg}."
+            reason = pattern_problem(row.pattern)
+            if reason:
+                errors["pattern"] = (
+                    f"This is not a valid pattern: {reason}. Patterns have no look-around or "
+                    "back-references."
+                )
         if errors:
             problems[index] = errors
     return problems

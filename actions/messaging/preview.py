@@ -7,8 +7,6 @@ effect of each keystroke.
 import json
 from dataclasses import dataclass, field
 
-from jsonschema import Draft202012Validator
-
 from actions import gotemplate
 from actions.messaging import schemas, sending, sms, templating
 from actions.models import SendTextAction
@@ -133,7 +131,7 @@ def build(
         tool=tool, tool_json=json.dumps(tool, indent=2, ensure_ascii=False), auto_parameters=auto
     )
     if schema_ok:
-        validator = Draft202012Validator(effective)
+        validator = schemas.ParametersValidator(effective)
         for error in sorted(validator.iter_errors(parameters), key=lambda e: list(e.path)):
             where = "/" + "/".join(str(p) for p in error.path)
             result.parameter_errors.append(f"{where}: {error.message}")

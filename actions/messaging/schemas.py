@@ -4,14 +4,22 @@
 `message` parameter when the message template is empty, and the consent parameter when
 consent is required. The builder's preview, the agent API's tools and the invoke validation
 all go through it.
+
+Parameters are checked by `ParametersValidator`: JSON Schema draft 2020-12 whose `pattern`
+runs on RE2, in time linear in the value's length, so no pattern an admin writes can stall a
+request (Python's `re` backtracks: `^(a+)+$` on 40 characters takes minutes). A pattern RE2
+cannot run (a look-ahead, a back-reference) is refused when the schema is saved or imported.
 """
 
 import copy
+import functools
 import json
 
+import re2
 from django.core.exceptions import ValidationError
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import ValidationError as SchemaValidationError
 
 MESSAGE_PARAMETER = "message"
 MESSAGE_DESCRIPTION = (
@@ -82,8 +90,86 @@ def parse_schema_text(text: str) -> dict:
     return value
 
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is reported to the admin, not logged
+
+# Keywords whose value is a schema, a list of schemas, or a mapping of names to schemas: where
+# a `pattern` can stand.
+_SUBSCHEMA = {
+    "additionalProperties", "contains", "else", "if", "items", "not", "propertyNames", "then",
+    "unevaluatedItems", "unevaluatedProperties",
+}  # fmt: skip
+_SUBSCHEMA_LISTS = {"allOf", "anyOf", "oneOf", "prefixItems"}
+_SUBSCHEMA_MAPS = {"$defs", "definitions", "dependentSchemas", "properties"}
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_pattern(pattern: str):
+    """The pattern compiled by RE2; re2.error when RE2 cannot run it."""
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
+def pattern_problem(pattern: str) -> str:
+    """Why RE2 cannot run the pattern (its own words), or "" when it can."""
+    try:
+        compile_pattern(pattern)
+    except re2.error as exc:
+        return exc.args[0].decode(errors="replace") if exc.args else "not a pattern"
+    return ""
+
+
+def _pattern(validator, pattern, instance, schema):
+    """The `pattern` keyword on RE2, with jsonschema's own message."""
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        matched = compile_pattern(pattern).search(instance)
+    except re2.error:  # saved before patterns were checked at save: say so, never crash
+        yield SchemaValidationError(f"the pattern {pattern!r} cannot be checked; fix the schema")
+        return
+    if not matched:
+        yield SchemaValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+ParametersValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
+def _patterns(node, path: str = ""):
+    """(JSON pointer, keyword, value) of every `pattern` and `patternProperties` in a schema."""
+    if not isinstance(node, dict):
+        return
+    for keyword, value in node.items():
+        if keyword in ("pattern", "patternProperties"):
+            yield path, keyword, value
+        elif keyword in _SUBSCHEMA:
+            yield from _patterns(value, f"{path}/{keyword}")
+        elif keyword in _SUBSCHEMA_LISTS and isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _patterns(item, f"{path}/{keyword}/{i}")
+        elif keyword in _SUBSCHEMA_MAPS and isinstance(value, dict):
+            for name, item in value.items():
+                yield from _patterns(item, f"{path}/{keyword}/{name}")
+
+
+def _check_patterns(schema: dict) -> None:
+    for path, keyword, value in _patterns(schema):
+        where = path or "/"
+        if keyword == "patternProperties":
+            raise ValidationError(
+                f"“patternProperties” at {where} is not supported: name each parameter under "
+                "“properties” (a tool's parameters have names the agent is told)."
+            )
+        reason = pattern_problem(value) if isinstance(value, str) else "it is not text"
+        if reason:
+            raise ValidationError(
+                f"The “pattern” at {where} cannot be used: {reason}. Patterns run on RE2, which "
+                "has no look-around or back-references; write it without them."
+            )
+
+
 def check_parameters_schema(schema) -> None:
-    """A draft 2020-12 JSON Schema of `"type": "object"`, with local references only."""
+    """A draft 2020-12 JSON Schema of `"type": "object"`, with local references only, and
+    patterns RE2 can run."""
     if not isinstance(schema, dict):
         raise ValidationError("The parameters schema must be a JSON object ({…}).")
     try:
@@ -104,6 +190,7 @@ def check_parameters_schema(schema) -> None:
                 f'"$ref": "{ref}" points outside this schema; only local references (#/…) '
                 "are allowed."
             )
+    _check_patterns(schema)
     properties = schema.get("properties", {})
     missing = [name for name in schema.get("required", []) if name not in properties]
     if missing:
