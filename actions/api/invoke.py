@@ -18,7 +18,7 @@ from actions.api.errors import ApiError, invalid_request
 from actions.api.tools import TRANSFER_TOOL
 from actions.channels import credentials
 from actions.handoffs.destinations import describe
-from actions.messaging import outbox, schemas, sending, templating
+from actions.messaging import outbox, schemas, sending, sms, templating
 from actions.models import (
     Agent,
     ApiKey,
@@ -295,6 +295,8 @@ def send_action(
             details=[{"path": "/parameters/message", "message": "The message is empty."}],
             say="Write the text message to send, then call again.",
         )
+    if len(text) > sms.MAX_BODY_CHARACTERS:
+        raise too_long(action, text)
     channel = action.channel
     sender = channel.sender_for(environment)
     try:
@@ -327,6 +329,28 @@ def send_action(
         earlier = Message.objects.get(agent=agent, idempotency_key=idempotency_key)
         return replay(earlier, fingerprint)
     return accepted(message)
+
+
+def too_long(action: SendTextAction, text: str) -> ApiError:
+    """400: the body is longer than a provider sends as one message (Twilio: 1,600 characters)."""
+    limit = sms.MAX_BODY_CHARACTERS
+    written = f"The message would be {len(text):,} characters long; at most {limit:,} are sent."
+    if (action.message_template or "").strip():
+        return ApiError(
+            400,
+            "invalid_parameters",
+            written,
+            details=[{"path": "/parameters", "message": written}],
+            say="Some of the values are too long for a text message. Use shorter values, then "
+            "call again.",
+        )
+    return ApiError(
+        400,
+        "invalid_parameters",
+        written,
+        details=[{"path": "/parameters/message", "message": written}],
+        say=f"Write a shorter text message, at most {limit:,} characters, then call again.",
+    )
 
 
 def opted_out(action: SendTextAction) -> ApiError:

@@ -1,11 +1,15 @@
 """Bounded work and a 4xx naming the field for every hostile input (issue 14, items 3 and 4)."""
 
+import io
+import json
 import time
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from actions import configfile
+from actions.api.bodies import read_json
+from actions.api.errors import ApiError
 from actions.messaging import parameter_table, schemas
 from actions.messaging.forms import SendTextActionForm
 from actions.models import Agent, ApiKey, Message, SendTextAction
@@ -114,3 +118,105 @@ def test_a_table_row_with_such_a_pattern_is_refused_on_its_pattern_cell():
     rows = [parameter_table.ParameterRow(name="code", type="text", pattern="(?=a)")]
     problems = parameter_table.check_rows(rows)
     assert problems[0]["pattern"].startswith("This is not a valid pattern: invalid perl operator")
+
+
+# --- Every bad body is a 400 naming the field, and writes nothing ------------------------------
+
+
+@pytest.fixture
+def key():
+    agent = Agent.objects.create(name="booking_bot")
+    agent.actions.add(make_action(make_channel(), message_template=""))
+    return ApiKey.issue(agent, "sandbox")[1]
+
+
+def raw_invoke(client, key, raw: str, name="send_booking_confirmation"):
+    return client.post(
+        f"/api/v1/actions/{name}/invoke",
+        raw,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+BASE = '{"contact": {"phone_number": "+15551234567"}, "parameters": {"booking_reference": "A1", '
+
+
+@pytest.mark.parametrize(
+    ("raw", "path", "fragment"),
+    [
+        (BASE + '"message": "Hi\\u0000"}}', "/parameters/message", "NUL character"),
+        (BASE + '"message": "Hi"}, "variables": {"a\\u0000": 1}}', "/variables/a\x00", "NUL"),
+        (BASE + '"message": "Hi"}, "variables": {"x": "\\ud800"}}', "/variables/x", "surrogate"),
+        (BASE + '"message": "Hi"}, "variables": {"x": 1e400}}', "/variables/x", "not a finite"),
+        (BASE + '"message": "Hi"}, "variables": {"x": NaN}}', "/variables/x", "not a finite"),
+        (BASE + '"message": "Hi"}, "variables": {"x": -Infinity}}', "/variables/x", "finite"),
+        (BASE + '"message": "Hi"}, "variables": {"x": ' + "9" * 5000 + "}}", "/variables/x",
+         "integer of 5000 digits"),
+        (BASE + '"message": "Hi"}, "variables": {"x": ' + "[" * 40 + "]" * 40 + "}}",
+         "/variables/x" + "/0" * 30, "nested too deeply"),
+    ],
+)  # fmt: skip
+def test_a_value_no_later_step_could_take_is_400_naming_it(client, key, raw, path, fragment):
+    response = raw_invoke(client, key, raw)
+
+    assert response.status_code == 400, response.content
+    error = error_of(response)
+    assert error["code"] == "invalid_request"
+    assert error["details"][0]["path"] == path
+    assert fragment in error["message"]
+    assert not Message.objects.exists()
+
+
+def test_thirty_thousand_nested_brackets_are_400_not_a_crash(client, key):
+    response = raw_invoke(client, key, "[" * 30_000 + "]" * 30_000)
+    assert response.status_code == 400
+    assert "nested too deeply" in error_of(response)["message"]
+
+
+def test_a_message_longer_than_a_provider_sends_is_refused_before_the_202(client, key):
+    body = BASE + '"message": "' + "x" * 1601 + '"}}'
+
+    response = raw_invoke(client, key, body)
+
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid_parameters"
+    assert error["details"][0]["path"] == "/parameters/message"
+    assert "1,601 characters" in error["message"]
+    assert error["say"].startswith("Write a shorter text message, at most 1,600 characters")
+    assert not Message.objects.exists()
+
+
+def test_a_message_of_exactly_1600_characters_is_sent(client, key):
+    assert raw_invoke(client, key, BASE + '"message": "' + "x" * 1600 + '"}}').status_code == 202
+
+
+def request_with_body(rf, body: bytes, **environ):
+    request = rf.post("/api/v1/ping", b"", content_type="application/json")
+    request.META.pop("CONTENT_LENGTH", None)
+    request.META.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(body)})
+    request.META.update(environ)
+    return request
+
+
+def test_a_chunked_body_is_read_whole_where_the_server_undoes_the_chunking(rf):
+    body = b'{"conversation_id": "c-1", "parameters": {"booking_reference": "A1"}}'
+    request = request_with_body(rf, body, **{"wsgi.input_terminated": True})
+    assert read_json(request) == json.loads(body)
+
+
+def test_a_chunked_body_the_server_cannot_read_is_400_not_an_empty_body(rf):
+    with pytest.raises(ApiError) as caught:
+        read_json(request_with_body(rf, b'{"a": 1}'))
+    assert caught.value.status == 400
+    assert "Content-Length" in caught.value.message
+
+
+def test_a_chunked_body_over_the_limit_is_refused(rf):
+    request = request_with_body(
+        rf, b"[" + b"1," * 40_000 + b"1]", **{"wsgi.input_terminated": True}
+    )
+    with pytest.raises(ApiError) as caught:
+        read_json(request)
+    assert "at most 65536 bytes" in caught.value.message
