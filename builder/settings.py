@@ -278,11 +278,20 @@ CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", 
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "60"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after this long; it must exceed the hard time limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that does not answer a new connection within 2 s counts as down.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# Publishing from a web request tries twice, then gives up: the message is already in the
+# database, and the reconciliation publishes it once the broker is back (common/broker.py).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
-    "reconcile-messages": {"task": "actions.reconcile_messages", "schedule": 60.0},
-    "reconcile-redirects": {"task": "actions.reconcile_redirects", "schedule": 60.0},
+    "reconcile-messages": {"task": "actions.reconcile_messages", "schedule": 5.0},
+    "reconcile-redirects": {"task": "actions.reconcile_redirects", "schedule": 5.0},
     "redact-old-messages": {"task": "actions.redact_old_messages", "schedule": 3600.0},
 }
 

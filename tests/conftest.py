@@ -93,15 +93,25 @@ def subprocess_env(**extra) -> dict[str, str]:
 class Worker:
     """A `celery worker` process; `output()` is what it logged."""
 
-    def __init__(self, env: dict[str, str], pool: str = "prefork", concurrency: int = 1):
-        from builder.celery import app
+    def __init__(
+        self,
+        env: dict[str, str],
+        pool: str = "prefork",
+        concurrency: int = 1,
+        *,
+        app=None,
+        extra_args: tuple[str, ...] = (),
+    ):
+        """`app`: the Celery app that pings it (default: the suite's, on the suite's Redis);
+        `extra_args`: more `celery worker` options (e.g. --beat)."""
+        from builder.celery import app as suite_app
 
-        self.app = app
+        self.app = app or suite_app
         self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.log = tempfile.NamedTemporaryFile(prefix="sb-worker-", suffix=".log", delete=False)
         argv = [sys.executable, "-m", "celery", "-A", "builder", "worker", "-n", self.name]
         argv += [f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=INFO"]
-        argv += ["--without-gossip", "--without-mingle"]
+        argv += ["--without-gossip", "--without-mingle", *extra_args]
         # A session of its own, so that kill() can take its pool processes down with it.
         self.process = subprocess.Popen(
             argv,

@@ -4,12 +4,18 @@ message, a resend) is written here, and nowhere else.
 `create` holds the rules no caller may skip: the recipient's opt-out is checked in the same
 statement as the insert, the message and its first timeline event (`queued`) are written
 together or not at all, and the send is queued only once that write has committed.
+
+Once the message is written, the caller's answer is "queued" whatever the broker does: a send
+that cannot be published now (Redis down or unreachable) stays queued in the database, where
+the reconciliation (messaging/tasks.py, every few seconds) publishes it when the broker is
+back. The claim makes a task published twice harmless.
 """
 
 import contextlib
 
 from django.db import connection, transaction
 
+from actions.common import broker
 from actions.messaging.status import EVENT_TABLE, MESSAGE_TABLE, db_now, empty_event_data
 from actions.messaging.tasks import send_message
 from actions.models import Message, MessageEvent, OptOut
@@ -25,7 +31,7 @@ def create(message: Message, detail: str) -> bool:
     if not _insert(message, detail):
         return False
     message_id = str(message.pk)
-    transaction.on_commit(lambda: send_message.delay(message_id))
+    transaction.on_commit(lambda: broker.publish(send_message, message_id))
     return True
 
 

@@ -25,6 +25,7 @@ _UPDATABLE = {
     "provider_status",
     "error_code",
     "error_message",
+    "due_at",
 }
 
 
@@ -58,6 +59,7 @@ def move(message_id, allowed_from, status: str, detail: str = "", **fields) -> b
     if unknown:
         raise ValueError(f"cannot set {', '.join(sorted(unknown))} here")
     names = sorted(fields)
+    values = [Message._meta.get_field(n).get_db_prep_save(fields[n], connection) for n in names]
     assignments = "".join(f", {name} = %s" for name in names)
     placeholders = ", ".join(["%s"] * len(allowed_from))
     if connection.vendor == "postgresql":
@@ -71,7 +73,7 @@ def move(message_id, allowed_from, status: str, detail: str = "", **fields) -> b
                 [
                     status,
                     db_now(),
-                    *(fields[n] for n in names),
+                    *values,
                     _pk(message_id),
                     *allowed_from,
                     status,
@@ -85,7 +87,7 @@ def move(message_id, allowed_from, status: str, detail: str = "", **fields) -> b
         cursor.execute(
             f"UPDATE {MESSAGE_TABLE} SET status = %s, updated_at = %s{assignments} "  # noqa: S608
             f"WHERE id = %s AND status IN ({placeholders})",
-            [status, db_now(), *(fields[n] for n in names), _pk(message_id), *allowed_from],
+            [status, db_now(), *values, _pk(message_id), *allowed_from],
         )
         moved = cursor.rowcount == 1
         if moved:

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from actions.common import retry
+from actions.common import broker, retry
 from actions.messaging import retention
 from actions.messaging.providers import provider_for
 from actions.messaging.providers.base import (
@@ -61,7 +61,8 @@ def send_message(self, message_id: str) -> str:
         decision = retry.after_failure(attempt, exc.message)
         if isinstance(decision, retry.GiveUp):
             return _fail(message, decision.detail, exc)
-        move(message.id, [MessageStatus.SENDING], MessageStatus.QUEUED, decision.detail)
+        due = timezone.now() + timedelta(seconds=decision.delay)
+        move(message.id, [MessageStatus.SENDING], MessageStatus.QUEUED, decision.detail, due_at=due)
         raise self.retry(countdown=decision.delay) from None
     except PermanentProviderError as exc:
         _fail(message, exc.message, exc)
@@ -99,28 +100,33 @@ def _fail(message, detail: str, exc: PermanentProviderError | TransientProviderE
     return "failed"
 
 
-STALE_QUEUED = timedelta(minutes=5)
+# A queued message is taken within milliseconds of being due when its task reached a worker;
+# one still queued this long after it was due lost its task (or never published it).
+STALE_QUEUED = timedelta(seconds=10)
 STALE_SENDING = timedelta(minutes=10)
 RECONCILE_BATCH = 500
 
 
 @shared_task(name="actions.reconcile_messages")
 def reconcile_messages() -> dict:
-    """Leave no message stranded (run every minute by Celery beat).
+    """Leave no message stranded (run every 5 seconds by Celery beat).
 
-    - queued for over 5 minutes (its task was lost, e.g. the broker was wiped): queue it again;
-      the row lock in send_message makes a duplicate task harmless.
+    - queued and due for over 10 seconds (its task was lost: the broker was down when it was
+      published, or wiped, or a worker died holding it prefetched): queue it again, and mark it
+      due now, so the next run waits another 10 seconds before queueing it once more; the
+      claim in send_message makes a duplicate task harmless.
     - sending for over 10 minutes (a worker died during the provider call): whether the
       provider accepted it cannot be known, so it is failed, never sent a second time.
     """
     now = timezone.now()
+    queued = Message.objects.filter(status=MessageStatus.QUEUED)
+    stale = list(
+        queued.filter(due_at__lt=now - STALE_QUEUED).values_list("pk", flat=True)[:RECONCILE_BATCH]
+    )
+    queued.filter(pk__in=stale).update(due_at=now)
     requeued = 0
-    stale = Message.objects.filter(
-        status=MessageStatus.QUEUED, updated_at__lt=now - STALE_QUEUED
-    ).values_list("pk", flat=True)[:RECONCILE_BATCH]
     for message_id in stale:
-        send_message.delay(str(message_id))
-        requeued += 1
+        requeued += broker.publish(send_message, str(message_id))
     interrupted = 0
     stuck = Message.objects.filter(
         status=MessageStatus.SENDING, updated_at__lt=now - STALE_SENDING

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from actions.common.validation import validate_identifier
@@ -122,7 +123,8 @@ class Handoff(models.Model):
 
 class HandoffOutcome(models.TextChoices):
     RETURNED = "returned", "Instruction returned"
-    PENDING = "pending", "Redirecting the call"
+    PENDING = "pending", "Waiting to redirect the call"
+    REDIRECTING = "redirecting", "Redirecting the call"
     REDIRECTED = "redirected", "Call redirected"
     FAILED = "failed", "Redirect failed"
 
@@ -150,18 +152,20 @@ class HandoffLog(models.Model):
         max_length=16, choices=HandoffOutcome.choices, default=HandoffOutcome.RETURNED
     )
     outcome_detail = models.TextField(blank=True)
+    # When a pending redirect's next attempt is due (see Message.due_at).
+    due_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The reconciliation's search for redirects whose task was lost: pending entries
+            # The reconciliation's search for redirects whose task was lost: unfinished entries
             # only, so it stays small however long the log grows.
             models.Index(
-                fields=["updated_at"],
-                condition=models.Q(outcome="pending"),
-                name="handofflog_pending",
+                fields=["due_at"],
+                condition=models.Q(outcome__in=["pending", "redirecting"]),
+                name="handofflog_unfinished",
             ),
         ]
 

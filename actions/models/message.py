@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import connection, models
+from django.utils import timezone
 
 from actions.messaging.provider_errors import explain
 from actions.models.channel import Environment
@@ -83,6 +84,10 @@ class Message(models.Model):
     # The agent's Idempotency-Key header, and a hash of the request it came with.
     idempotency_key = models.CharField(max_length=255, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
+    # When the next attempt is due: now at creation, later while a retry waits out its backoff.
+    # The reconciliation queues again a message still queued well after it was due (its task
+    # was lost, or never reached the broker).
+    due_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

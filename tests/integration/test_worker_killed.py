@@ -60,7 +60,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     second = Worker(env, pool="threads", concurrency=4)
     try:
         # What the first worker had prefetched stays unacknowledged in Redis; the
-        # reconciliation queues such messages again (here without waiting 5 minutes) and
+        # reconciliation queues such messages again (here without waiting 10 seconds) and
         # fails the ones caught in the middle of the provider call.
         monkeypatch.setattr(tasks, "STALE_QUEUED", timedelta(0))
         monkeypatch.setattr(tasks, "STALE_SENDING", timedelta(0))

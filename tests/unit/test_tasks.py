@@ -21,9 +21,8 @@ def message(status, minutes_ago):
         provider="console",
         status=status,
     )
-    Message.objects.filter(pk=created.pk).update(
-        updated_at=timezone.now() - timedelta(minutes=minutes_ago)
-    )
+    then = timezone.now() - timedelta(minutes=minutes_ago)
+    Message.objects.filter(pk=created.pk).update(updated_at=then, due_at=then)
     return created
 
 
@@ -39,7 +38,7 @@ def test_reconcile_requeues_stale_queued_messages_and_fails_stuck_sends(
     django_capture_on_commit_callbacks, monkeypatch
 ):
     queued_old = message("queued", 6)
-    message("queued", 1)
+    message("queued", 0)
     sending_old = message("sending", 11)
     sending_new = message("sending", 2)
     sent = []
@@ -50,6 +49,26 @@ def test_reconcile_requeues_stale_queued_messages_and_fails_stuck_sends(
     sending_new.refresh_from_db()
     assert sending_old.status == "failed" and sending_old.error_code == "interrupted"
     assert sending_new.status == "sending"
+
+
+def test_a_requeued_message_is_not_queued_again_before_another_wait(monkeypatch):
+    message("queued", 1)
+    sent = []
+    monkeypatch.setattr("actions.messaging.tasks.send_message.delay", sent.append)
+
+    assert reconcile_messages()["requeued"] == 1
+    assert reconcile_messages()["requeued"] == 0
+    assert len(sent) == 1
+
+
+def test_a_message_waiting_out_its_backoff_is_not_queued_early(monkeypatch):
+    waiting = message("queued", 0)
+    Message.objects.filter(pk=waiting.pk).update(due_at=timezone.now() + timedelta(minutes=4))
+    sent = []
+    monkeypatch.setattr("actions.messaging.tasks.send_message.delay", sent.append)
+
+    assert reconcile_messages()["requeued"] == 0
+    assert sent == []
 
 
 def pending_log(**fields):
