@@ -8,6 +8,7 @@ import hashlib
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -101,6 +102,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "simple_history",
+    "axes",  # login throttling, see "Abuse limits" below
     "actions",
 ]
 
@@ -119,6 +121,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "builder.urls"
@@ -308,6 +312,37 @@ MESSAGE_RETENTION_BATCH = env_int("MESSAGE_RETENTION_BATCH", 1000, minimum=1)
 
 # How long /healthz waits for the broker and a worker to answer, in seconds.
 HEALTHZ_TIMEOUT = float(os.environ.get("HEALTHZ_TIMEOUT", "1.0"))
+
+# --- Abuse limits ----------------------------------------------------------------------------
+# Counted in Redis (REDIS_URL), shared by every web process; skipped while Redis is down.
+# Requests per API key in any 60 seconds; an agent's own "requests per minute" overrides it.
+API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120, minimum=1)
+# Wrong or missing API keys from one client address in any 60 seconds; past it the address
+# is answered 429 before any key is looked up. The address is REMOTE_ADDR: behind a proxy,
+# make it the client's (docs/operations.md).
+API_FAILED_KEYS_PER_MINUTE = env_int("API_FAILED_KEYS_PER_MINUTE", 20, minimum=1)
+# Starts every Redis key of the limits: deployments sharing one Redis need one each.
+RATE_LIMIT_PREFIX = os.environ.get("RATE_LIMIT_PREFIX", "switchboard-limits")
+
+# Logins (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is locked out for LOGIN_COOLOFF_MINUTES (counted again from each try
+# made while locked out). Kept in the database, so shared by every web process too.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "actions.accounts.lockout.locked_out"
+# The same address as the API's limits (never a forwarded header).
+AXES_CLIENT_IP_CALLABLE = "actions.common.limits.client_address"
+# Failed attempts are kept (until the cool-off ends); a row per successful login is not.
+AXES_DISABLE_ACCESS_LOG = True
+# Failures and lockouts are logged with username and address masked; no banner at start.
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 
 # --- Providers --------------------------------------------------------------------------------
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")

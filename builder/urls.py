@@ -11,6 +11,8 @@ urlpatterns = [
         auth_views.PasswordResetConfirmView.as_view(
             template_name="registration/invite_accept.html",
             post_reset_login=True,
+            # Two backends (django-axes watches logins): say which one logs the user in.
+            post_reset_login_backend="django.contrib.auth.backends.ModelBackend",
             success_url=reverse_lazy("home"),
         ),
         name="invite_accept",

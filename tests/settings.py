@@ -11,6 +11,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # A queue of its own per test session, inherited by the worker processes the tests start, so
 # tasks left in a shared Redis by another run are never picked up.
 os.environ.setdefault("CELERY_QUEUE", f"switchboard-test-{uuid.uuid4().hex[:12]}")
+# The same for the abuse limits' counts in Redis; and limits that no test meets by accident
+# (the tests of the limits lower them).
+os.environ.setdefault("RATE_LIMIT_PREFIX", f"switchboard-test-{uuid.uuid4().hex[:12]}")
+os.environ.setdefault("API_REQUESTS_PER_MINUTE", "10000")
+os.environ.setdefault("API_FAILED_KEYS_PER_MINUTE", "10000")
 
 from builder.settings import *  # noqa: E402, F403
 

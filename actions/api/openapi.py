@@ -19,6 +19,7 @@ ERROR_CODES = {
         "channel_unavailable",
         "template_error",
     ],
+    429: ["rate_limited"],
     500: ["internal_error"],
 }
 
@@ -34,7 +35,17 @@ ERROR_DESCRIPTIONS = {
     "(channel_unavailable: a Twilio channel without credentials), or the message template "
     "failed on the data given (template_error). With a fallback handoff, the first four carry "
     "`fallback`: the transfer to offer instead.",
+    429: "Too many requests with this key (its agent's requests per minute), or too many "
+    "wrong or missing keys from this address; nothing was done. Retry-After says when to "
+    "try again.",
     500: "An error on the server; nothing was sent.",
+}
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Whole seconds until a request will be accepted again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
 }
 
 
@@ -46,6 +57,7 @@ def _errors(*statuses: int) -> dict:
     return {
         str(status): {
             "description": ERROR_DESCRIPTIONS.get(status, ", ".join(ERROR_CODES[status])),
+            **({"headers": RETRY_AFTER} if status == 429 else {}),
             "content": {"application/json": {"schema": _ref("Error")}},
         }
         for status in statuses
@@ -360,7 +372,7 @@ PATHS = {
                         }
                     },
                 },
-                **_errors(401),
+                **_errors(401, 429),
             },
         }
     },
@@ -384,7 +396,7 @@ PATHS = {
                         }
                     },
                 },
-                **_errors(401),
+                **_errors(401, 429),
             },
         }
     },
@@ -413,7 +425,7 @@ PATHS = {
                     "description": "Queued for sending.",
                     "content": {"application/json": {"schema": _ref("InvokeAccepted")}},
                 },
-                **_errors(400, 401, 404, 409, 422, 500),
+                **_errors(400, 401, 404, 409, 422, 429, 500),
             },
         }
     },
@@ -434,7 +446,7 @@ PATHS = {
                     "description": "The message.",
                     "content": {"application/json": {"schema": _ref("Message")}},
                 },
-                **_errors(401, 404),
+                **_errors(401, 404, 429),
             },
         }
     },
@@ -459,7 +471,7 @@ PATHS = {
                     "description": "The instruction.",
                     "content": {"application/json": {"schema": _ref("HandoffAnswer")}},
                 },
-                **_errors(400, 401, 404, 500),
+                **_errors(400, 401, 404, 429, 500),
             },
         }
     },
@@ -485,7 +497,7 @@ PATHS = {
                         "application/json": {"schema": _ref("VapiTransferDestinationAnswer")}
                     },
                 },
-                **_errors(400, 401, 500),
+                **_errors(400, 401, 429, 500),
             },
         }
     },
@@ -500,7 +512,10 @@ def document() -> dict:
             "version": "1",
             "description": "Called by voice agents during a call. Authenticate with "
             "'Authorization: Bearer <API key>'. Every error has the shape "
-            '{"error": {"code", "message", "details"?, "say"?}}.',
+            '{"error": {"code", "message", "details"?, "say"?}}. Each key may make its '
+            f"agent's number of requests a minute ({settings.API_REQUESTS_PER_MINUTE} unless the "
+            "agent has its own); past it, and after too many wrong keys from one address, the "
+            "answer is 429 rate_limited with Retry-After.",
         },
         "servers": [{"url": settings.PUBLIC_BASE_URL}],
         "security": [{"bearer": []}],

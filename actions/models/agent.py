@@ -2,6 +2,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -13,6 +15,8 @@ KEY_PREFIX = "sb"
 # The reasons a key's history gives for its two changes.
 ISSUED_REASON = "API key created"
 REVOKED_REASON = "API key revoked"
+# The most requests a minute an agent may be given: the limit keeps one timestamp per request.
+MAX_REQUESTS_PER_MINUTE = 10_000
 # How stale last_used_at may get: one write a minute per key, not one per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -24,6 +28,13 @@ class Agent(models.Model):
     description = models.TextField(blank=True)
     actions = models.ManyToManyField("actions.SendTextAction", blank=True, related_name="agents")
     handoffs = models.ManyToManyField("actions.Handoff", blank=True, related_name="agents")
+    requests_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REQUESTS_PER_MINUTE)],
+        help_text="API requests each of its keys may make in any 60 seconds; blank for the "
+        "default (API_REQUESTS_PER_MINUTE).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -36,6 +47,11 @@ class Agent(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def request_limit(self) -> int:
+        """API requests per key in any 60 seconds: its own limit, else the deployment's."""
+        return self.requests_per_minute or settings.API_REQUESTS_PER_MINUTE
 
 
 def hash_key(key: str) -> str:

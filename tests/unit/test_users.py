@@ -85,7 +85,10 @@ def test_a_deactivated_user_can_no_longer_log_in(client, admin_user, reviewer_us
     reviewer_user.refresh_from_db()
     assert not reviewer_user.is_active
     client.logout()
-    assert not client.login(username="reviewer", password="correct horse battery staple")
+    login = {"username": "reviewer", "password": "correct horse battery staple"}
+    response = client.post("/login/", login)
+    assert "correct username and password" in response.text
+    assert "_auth_user_id" not in client.session
 
 
 def test_nobody_changes_their_own_role_or_deactivates_themselves(client, admin_user):

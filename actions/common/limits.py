@@ -1,0 +1,114 @@
+"""Abuse limits: how many events of one kind one client may cause in a moving window.
+
+Counted in Redis (settings.REDIS_URL), so every web process on every machine shares one
+count. The window moves: `Rate(120, 60)` allows 120 events in any 60 seconds, with no burst
+of twice that around a minute's turn. The mechanism is the `limits` package's moving window
+(a Lua script per check, one list of at most `amount` timestamps per client).
+
+When Redis cannot be reached, limits are skipped, never enforced against everyone: the
+request is served and a warning logged, and this process then leaves Redis alone for
+OUTAGE_BACKOFF seconds so that an outage costs no request a timeout.
+"""
+
+import functools
+import ipaddress
+import logging
+import math
+import time
+from typing import NamedTuple
+
+from django.conf import settings
+from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
+
+logger = logging.getLogger(__name__)
+
+# Redis on another machine that stops answering must not hold a request for long.
+SOCKET_TIMEOUT = 0.5
+OUTAGE_BACKOFF = 5.0
+
+
+class Rate(NamedTuple):
+    """`amount` events in any `seconds` seconds."""
+
+    amount: int
+    seconds: int = 60
+
+
+def take(scope: str, client: str, rate: Rate) -> int:
+    """Count one event of `client` in `scope`.
+
+    0 when it is within `rate`; otherwise the event is not counted and the answer is the
+    whole seconds until one more will be (at least 1).
+    """
+    return _ask(scope, client, rate, count=True)
+
+
+def waiting(scope: str, client: str, rate: Rate) -> int:
+    """Like `take`, but counts nothing: 0 when one more event is allowed, else seconds to wait."""
+    return _ask(scope, client, rate, count=False)
+
+
+def client_address(request) -> str:
+    """The address limits count by: REMOTE_ADDR, the peer of the connection.
+
+    Headers such as X-Forwarded-For are not read, since any client can send them; behind a
+    proxy the server must set REMOTE_ADDR to the client's (docs/operations.md). An IPv6
+    client is counted by its /64 network, since one subscriber holds the whole of it.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+
+
+# Until when (time.monotonic()) this process leaves Redis alone. Threads share it without a
+# lock: a race only makes one more request ask Redis or skip it.
+_down_until = 0.0
+
+
+def _ask(scope: str, client: str, rate: Rate, *, count: bool) -> int:
+    global _down_until
+    if time.monotonic() < _down_until:
+        return 0
+    item = RateLimitItemPerSecond(rate.amount, rate.seconds, namespace=scope)
+    limiter = _limiter(settings.REDIS_URL, settings.RATE_LIMIT_PREFIX)
+    try:
+        allowed = limiter.hit(item, client) if count else limiter.test(item, client)
+        if allowed:
+            return 0
+        reset_at = limiter.get_window_stats(item, client).reset_time
+    except StorageError as exc:
+        _down_until = time.monotonic() + OUTAGE_BACKOFF
+        # The class only: a message could quote the Redis URL and its password.
+        logger.warning(
+            "Rate limits skipped for %.0f s: Redis unavailable (%s)",
+            OUTAGE_BACKOFF,
+            type(exc.storage_error).__name__,
+        )
+        return 0
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+@functools.cache
+def _limiter(redis_url: str, prefix: str) -> MovingWindowRateLimiter:
+    # redis-py spells a Unix socket unix://, the limits package redis+unix://.
+    uri = redis_url
+    if uri.startswith("unix://"):
+        uri = "redis+unix://" + uri.removeprefix("unix://")
+    storage = RedisStorage(
+        uri,
+        key_prefix=prefix,
+        wrap_exceptions=True,
+        socket_timeout=SOCKET_TIMEOUT,
+        socket_connect_timeout=SOCKET_TIMEOUT,
+    )
+    return MovingWindowRateLimiter(storage)
