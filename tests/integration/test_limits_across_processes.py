@@ -33,11 +33,11 @@ def free_port() -> int:
 class Server:
     """`gunicorn builder.wsgi`, one worker process, on the test database and Redis."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], *options: str):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="sb-web-", suffix=".log", delete=False)
         argv = [sys.executable, "-m", "gunicorn", "builder.wsgi", "-b", f"127.0.0.1:{self.port}"]
-        argv += ["--workers", "1", "--threads", "2", "--worker-class", "gthread"]
+        argv += ["--workers", "1", "--threads", "2", "--worker-class", "gthread", *options]
         self.process = subprocess.Popen(  # noqa: S603
             argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
@@ -46,7 +46,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited:\n{self.output()}")
             try:
-                self.get("/api/v1/openapi.json")
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.1)
@@ -55,7 +55,7 @@ class Server:
 
     def get(self, path: str, key: str = ""):
         """(status, Retry-After, body) of a GET with `key` as the Bearer token."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             headers = {"Authorization": f"Bearer {key}"} if key else {}
             connection.request("GET", path, headers=headers)
@@ -74,14 +74,19 @@ class Server:
         Path(self.log.name).unlink(missing_ok=True)
 
 
-@pytest.fixture
-def servers():
-    """Two servers sharing the suite's Redis under a prefix of this test's own, so that no
-    other test's count (the suite's requests all come from 127.0.0.1) reaches into it."""
-    env = subprocess_env(
-        RATE_LIMIT_PREFIX=f"two-processes-{uuid.uuid4().hex[:8]}",
+def server_env():
+    """The suite's Redis under a prefix of this test's own, so that no other test's count (the
+    suite's requests all come from 127.0.0.1) reaches into it."""
+    return subprocess_env(
+        RATE_LIMIT_PREFIX=f"limits-{uuid.uuid4().hex[:8]}",
         API_FAILED_KEYS_PER_MINUTE=str(LIMIT),
     )
+
+
+@pytest.fixture
+def servers():
+    """Two servers on the suite's Redis and database."""
+    env = server_env()
     started = []
     try:
         started.append(Server(env))
@@ -113,3 +118,30 @@ def test_wrong_keys_from_one_address_are_counted_once_across_two_web_processes(s
         assert status == 429
         assert body["error"]["code"] == "rate_limited"
         assert 1 <= int(retry_after) <= 60
+
+
+def proxied_get(port: int, client_address: str, key: str) -> int:
+    """The status of a GET /api/v1/ping that a proxy forwards for `client_address`, saying so
+    with the PROXY protocol (v1), as HAProxy's send-proxy or a cloud load balancer does."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(
+            f"PROXY TCP4 {client_address} 127.0.0.1 40000 {port}\r\n"
+            f"GET /api/v1/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {key}\r\nConnection: close\r\n\r\n".encode()
+        )
+        answer = b""
+        while chunk := connection.recv(4096):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+def test_behind_a_proxy_speaking_the_proxy_protocol_each_client_is_counted_apart():
+    # docs/operations.md: gunicorn --proxy-protocol makes REMOTE_ADDR the client's.
+    server = Server(server_env(), "--proxy-protocol", "v1", "--proxy-allow-from", "127.0.0.1")
+    try:
+        wrong = [proxied_get(server.port, "203.0.113.9", "sb_sandbox_wrong") for _ in range(LIMIT)]
+        assert wrong == [401] * LIMIT
+        assert proxied_get(server.port, "203.0.113.9", "sb_sandbox_wrong") == 429
+        assert proxied_get(server.port, "203.0.113.10", "sb_sandbox_wrong") == 401
+    finally:
+        server.stop()
