@@ -39,7 +39,8 @@ def form(item: Item, instance: Agent, actions: list[int], handoffs: list[int]) -
     """The builder's form for the agent, bound to its values from the file.
 
     `actions` and `handoffs` are the pks of the saved objects named: what exists only in the
-    file is left out of the form, and checked against the file instead.
+    file is left out of the form, and checked against the file instead. The agent's own
+    request limit is not in the file (yet): an import keeps it.
     """
     v = item.values
     data = {
@@ -47,6 +48,7 @@ def form(item: Item, instance: Agent, actions: list[int], handoffs: list[int]) -
         "description": v["description"],
         "actions": actions,
         "handoffs": handoffs,
+        "requests_per_minute": instance.requests_per_minute,
     }
     return AgentForm(data, instance=instance)
 

@@ -13,6 +13,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
+from actions import configfile
 from actions.api.openapi import document
 from actions.common import limits
 from actions.models import Agent, ApiKey
@@ -294,3 +295,12 @@ def test_the_failure_limit_and_the_cool_off_come_from_settings(client, admin_use
     assert [a.status_code for a in answers] == [200, 429]
     assert "try again in 2 min." in answers[1].text
     assert answers[1].headers["Retry-After"] == "120"
+
+
+def test_importing_the_configuration_over_an_agent_keeps_its_own_limit(agent):
+    agent.requests_per_minute = 30
+    agent.save()
+    configfile.apply(configfile.load("agents:\n  - {name: booking_bot, description: Books}\n"))
+    agent.refresh_from_db()
+    assert agent.description == "Books"
+    assert agent.requests_per_minute == 30
