@@ -303,6 +303,10 @@ CELERY_BEAT_SCHEDULE = {
 # backoff and full jitter, base * 2**attempt seconds at most, up to SEND_MAX_ATTEMPTS in all.
 SEND_MAX_ATTEMPTS = int(os.environ.get("SEND_MAX_ATTEMPTS", "5"))
 SEND_RETRY_BASE_SECONDS = float(os.environ.get("SEND_RETRY_BASE_SECONDS", "2"))
+# A send whose answer was lost (a timeout after the request went out) is "unconfirmed": this
+# many seconds later the worker asks the provider whether it has the message, and sends it
+# again only if it certainly does not.
+SEND_CONFIRM_AFTER_SECONDS = float(os.environ.get("SEND_CONFIRM_AFTER_SECONDS", "15"))
 
 # Retention: after this many days a message's body, parameters and variables are removed
 # (status, times and the timeline stay); 0 keeps them forever. Removed in batches of
@@ -346,6 +350,9 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 
 # --- Providers --------------------------------------------------------------------------------
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")
+# How long a request to Twilio may take. An answer that comes later may still mean the message
+# was created: such a send is "unconfirmed" until the worker has asked Twilio (docs/api.md).
+TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "10"))
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 

@@ -133,8 +133,11 @@ class Worker:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the worker exited at start:\n{self.output()}")
-            if self.app.control.ping(destination=[self.name], timeout=0.5):
-                return
+            try:
+                if self.app.control.ping(destination=[self.name], timeout=0.5):
+                    return
+            except Exception:  # the broker is not there (yet): the worker waits for it too
+                time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"the worker did not answer within {timeout}s:\n{self.output()}")
 

@@ -7,6 +7,8 @@ SDK against it (``client.api.base_url = emulator.base_url``):
 * ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``: create a message, validated the way
   Twilio validates requests made with its TEST credentials (the documented magic numbers);
 * ``GET  /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json``: fetch a message;
+* ``GET  /2010-04-01/Accounts/{AccountSid}/Messages.json``: list messages, newest first, filtered
+  by ``To`` and ``From``, in pages (``PageSize``, ``Page``), as the SDK's ``messages.list`` reads;
 * ``POST /2010-04-01/Accounts/{AccountSid}/Calls.json``: create a call, which is live
   (``in-progress``) at once, so tests can set one up through the SDK;
 * ``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json``: update a live call (TwiML,
@@ -63,7 +65,7 @@ from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
@@ -509,6 +511,7 @@ class TwilioEmulator:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._failures: collections.deque[int] = collections.deque()
+        self._late_answers: collections.deque[float] = collections.deque()
         self._call_failures: collections.deque[int] = collections.deque()
         self._final_statuses: dict[str, tuple[str, int | None]] = {}
         self._lifecycles: dict[str, _Lifecycle] = {}
@@ -596,6 +599,15 @@ class TwilioEmulator:
             queue = self._failures if resource == "Messages" else self._call_failures
             queue.extend([status] * n)
 
+    def answer_late(self, n: int, seconds: float) -> None:
+        """Make the next ``n`` Messages-create requests create their message at once, as Twilio
+        does, and answer only ``seconds`` later: a client whose timeout is shorter gives up on
+        a message that exists (a slow Twilio, a dropped answer)."""
+        if n < 0 or seconds < 0:
+            raise ValueError("n and seconds must not be negative")
+        with self._lock:
+            self._late_answers.extend([seconds] * n)
+
     def set_final_status(self, to: str, status: str, error_code: int | None = None) -> None:
         """Make messages created to ``to`` from now on end with ``status`` (and ``ErrorCode``).
 
@@ -645,6 +657,7 @@ class TwilioEmulator:
             self.calls.clear()
             self.callbacks_sent.clear()
             self._failures.clear()
+            self._late_answers.clear()
             self._call_failures.clear()
             self._final_statuses.clear()
             self._lifecycles.clear()
@@ -663,7 +676,7 @@ class TwilioEmulator:
             form = _parse_form(body.decode("utf-8", errors="replace"))
         query = _parse_form(query_string) if query_string else {}
         credentials = _parse_basic_auth(headers.get("Authorization"))
-        response = self._route(method, path, form, credentials)
+        response = self._route(method, path, form, credentials, query)
         with self._lock:
             self.requests.append(
                 RecordedRequest(
@@ -678,7 +691,7 @@ class TwilioEmulator:
             )
         return response
 
-    def _route(self, method, path, form, credentials) -> _Response:
+    def _route(self, method, path, form, credentials, query=None) -> _Response:
         match = _ACCOUNT_PATH.fullmatch(path)
         if match is None:
             return _not_found(path)
@@ -687,6 +700,8 @@ class TwilioEmulator:
             return _error(401, 20003, "Authenticate")
         if rest == "/Messages.json" and method == "POST":
             return self._create_message(account_sid, form)
+        if rest == "/Messages.json" and method in ("GET", "HEAD"):
+            return self._list_messages(account_sid, path, query or {})
         if rest == "/Calls.json" and method == "POST":
             return self._create_call(account_sid, form)
         if (found := _MESSAGE_PATH.fullmatch(rest)) and method in ("GET", "HEAD"):
@@ -836,8 +851,47 @@ class TwilioEmulator:
                 )
         if self.verbose:
             sys.stderr.write(f"twilio-emulator: message {sid} to {_mask(to)} created\n")
+        with self._lock:
+            late = self._late_answers.popleft() if self._late_answers else 0.0
+        if late:
+            time.sleep(late)  # created; the answer comes too late for a short client timeout
         after = (lambda: self._schedule_step(sid)) if self.callbacks else None
         return _Response(201, snapshot, after=after)
+
+    def _list_messages(self, account_sid: str, path: str, query: dict[str, str]) -> _Response:
+        """Twilio's Messages list: newest first, filtered by To and From, in pages
+        (PageSize, default 50, at most 1000; Page from 0)."""
+        try:
+            size = min(max(int(query.get("PageSize", "50")), 1), 1000)
+            number = max(int(query.get("Page", "0")), 0)
+        except ValueError:
+            return _error(400, 20001, "Invalid paging parameters")
+        with self._lock:
+            found = [
+                dict(m)
+                for m in self.messages.values()
+                if m["account_sid"] == account_sid
+                and ("To" not in query or m["to"] == query["To"])
+                and ("From" not in query or m["from"] == query["From"])
+            ]
+        found.reverse()  # dicts keep creation order: newest first, as Twilio lists them
+        page = found[number * size : (number + 1) * size]
+        filters = "".join(f"&{k}={quote(query[k])}" for k in ("To", "From") if k in query)
+        more = (number + 1) * size < len(found)
+        payload = {
+            "messages": page,
+            "page": number,
+            "page_size": size,
+            "start": number * size,
+            "end": number * size + len(page) - 1 if page else number * size,
+            "uri": f"{path}?PageSize={size}&Page={number}{filters}",
+            "first_page_uri": f"{path}?PageSize={size}&Page=0{filters}",
+            "previous_page_uri": (
+                f"{path}?PageSize={size}&Page={number - 1}{filters}" if number else None
+            ),
+            "next_page_uri": f"{path}?PageSize={size}&Page={number + 1}{filters}" if more else None,
+        }
+        return _Response(200, payload)
 
     def _fetch_message(self, account_sid: str, sid: str, path: str) -> _Response:
         with self._lock:

@@ -10,14 +10,18 @@ import logging
 logger = logging.getLogger(__name__)
 
 
-def publish(task, *args) -> bool:
-    """Queue `task` with `args` on the broker; False, logged, when the broker cannot take it.
+def publish(task, *args, countdown: float | None = None) -> bool:
+    """Queue `task` with `args` on the broker (to run `countdown` seconds from now); False,
+    logged, when the broker cannot take it.
 
     Never raises: what could not be published is in the database, and the reconciliation
     publishes it later.
     """
     try:
-        task.delay(*args)
+        if countdown is None:
+            task.delay(*args)
+        else:
+            task.apply_async(args, countdown=countdown)
     except Exception as exc:  # kombu's OperationalError, redis' ConnectionError, timeouts…
         logger.warning(
             "Broker unavailable, %s %s left for the reconciliation: %s",

@@ -17,7 +17,11 @@ from actions.channels import credentials
 from actions.common import broker, retry
 from actions.handoffs import redirect
 from actions.messaging.providers import twilio
-from actions.messaging.providers.base import PermanentProviderError, TransientProviderError
+from actions.messaging.providers.base import (
+    PermanentProviderError,
+    TransientProviderError,
+    UncertainProviderError,
+)
 from actions.models import HandoffLog, HandoffOutcome
 
 logger = logging.getLogger(__name__)
@@ -33,6 +37,11 @@ RECONCILE_BATCH = 500
 LOST = (
     "The live call was not redirected: its task could not be run in time (the broker or the "
     "workers were down). Not retried now: the caller has most likely left the call."
+)
+UNCERTAIN = (
+    "Twilio did not answer the redirect, which may have reached it: whether the call was "
+    "redirected is not known; check the call in Twilio's console. Not retried, so that the "
+    "call cannot be redirected twice"
 )
 INTERRUPTED = (
     "Interrupted while redirecting: the worker stopped during the request to Twilio, so "
@@ -75,6 +84,9 @@ def redirect_call(self, log_id: int) -> str:
             log.call_sid,
             lambda call_from, call_to: redirect.redirect_twiml(handoff, call_from, call_to),
         )
+    except UncertainProviderError as exc:
+        # The update may have reached Twilio: a second one would transfer the caller twice.
+        return _finish(log_id, HandoffOutcome.FAILED, f"{UNCERTAIN} ({exc.message})")
     except TransientProviderError as exc:
         decision = retry.after_failure(attempt, exc.message)
         if isinstance(decision, retry.GiveUp):

@@ -14,6 +14,7 @@ from actions.messaging.providers.base import (
     OutgoingSms,
     PermanentProviderError,
     TransientProviderError,
+    UncertainProviderError,
 )
 from actions.messaging.status import advance, claim, move
 from actions.models import Message, MessageStatus, OptOut, OptOutSource, Provider
@@ -57,6 +58,9 @@ def send_message(self, message_id: str) -> str:
         if message.channel is None:
             raise PermanentProviderError("The message's channel was deleted before sending.")
         result = provider_for(message.channel).send(sms)
+    except UncertainProviderError as exc:
+        unconfirm(message.id, MessageStatus.SENDING, f"No answer from {message.provider}", exc)
+        return "unconfirmed"
     except TransientProviderError as exc:
         decision = retry.after_failure(attempt, exc.message)
         if isinstance(decision, retry.GiveUp):
@@ -87,6 +91,98 @@ def send_message(self, message_id: str) -> str:
     return "sent"
 
 
+def unconfirm(message_id, status: str, why: str, exc: Exception | None = None) -> bool:
+    """`status` -> unconfirmed: the provider may have the message. Asks it in
+    SEND_CONFIRM_AFTER_SECONDS, when an answer it was still working on has surely landed."""
+    wait = settings.SEND_CONFIRM_AFTER_SECONDS
+    reason = f"{why}: {exc.message}" if exc is not None else why
+    detail = f"{reason}. Asking the provider whether it has it before sending it again."
+    due = timezone.now() + timedelta(seconds=wait)
+    if not move(message_id, [status], MessageStatus.UNCONFIRMED, detail, due_at=due):
+        return False
+    broker.publish(confirm_message, str(message_id), countdown=wait)
+    return True
+
+
+# Twilio's clock and ours may differ a little; a message created this long before the attempt
+# began is surely not the attempt's.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+@shared_task(bind=True, name="actions.confirm_message", max_retries=None)
+def confirm_message(self, message_id: str) -> str:
+    """Settle an unconfirmed message by asking its provider whether it has it.
+
+    Found (same recipient, sender and body, created since the attempt began, and not the SID
+    of another of our messages): it was accepted, and is recorded as sent with its SID. Not
+    found: the provider certainly has no such message, so it is queued to be sent again. The
+    question itself is retried by the one retry policy when the provider cannot be asked.
+    """
+    message = Message.objects.select_related("channel").filter(pk=message_id).first()
+    if message is None or message.status != MessageStatus.UNCONFIRMED:
+        return f"already {message.status}" if message else "missing"
+    provider = provider_for(message.channel) if message.channel else None
+    if not hasattr(provider, "find"):
+        move(
+            message.id,
+            [MessageStatus.UNCONFIRMED],
+            MessageStatus.FAILED,
+            "The provider cannot be asked whether it has the message; not sent again, so that "
+            "it cannot be sent twice.",
+            error_code="unconfirmed",
+            error_message="Whether the provider accepted the message is not known.",
+        )
+        return "failed"
+    attempt_began = (
+        message.events.filter(status=MessageStatus.SENDING).order_by("-at").values_list("at")[:1]
+    )
+    since = (attempt_began[0][0] if attempt_began else message.created_at) - CLOCK_SKEW
+    sms = OutgoingSms(to=message.to, sender=message.sender, body=message.body)
+    try:
+        found = provider.find(sms, since)
+    except TransientProviderError as exc:
+        decision = retry.after_failure(self.request.retries + 1, exc.message)
+        if isinstance(decision, retry.GiveUp):
+            move(
+                message.id,
+                [MessageStatus.UNCONFIRMED],
+                MessageStatus.FAILED,
+                f"The provider could not be asked whether it has the message. {decision.detail}",
+                error_code="unconfirmed",
+                error_message="Whether the provider accepted the message is not known.",
+            )
+            return "failed"
+        Message.objects.filter(pk=message.pk, status=MessageStatus.UNCONFIRMED).update(
+            due_at=timezone.now() + timedelta(seconds=decision.delay)
+        )
+        raise self.retry(countdown=decision.delay) from None
+    taken = set(
+        Message.objects.filter(provider_sid__in=[f.sid for f in found]).values_list(
+            "provider_sid", flat=True
+        )
+    )
+    ours = [f for f in found if f.sid not in taken]
+    if ours:
+        accepted = ours[-1]  # the oldest: the attempt's own
+        advance(
+            message.id,
+            MessageStatus.SENT,
+            f"Found at {message.provider}: it was accepted, though its answer was lost",
+            provider_sid=accepted.sid,
+            provider_status=accepted.status,
+        )
+        return "sent"
+    move(
+        message.id,
+        [MessageStatus.UNCONFIRMED],
+        MessageStatus.QUEUED,
+        f"Not at {message.provider}: it never arrived, so it is sent again",
+        due_at=timezone.now(),
+    )
+    broker.publish(send_message, str(message.id))
+    return "queued"
+
+
 def _fail(message, detail: str, exc: PermanentProviderError | TransientProviderError) -> str:
     """sending -> failed, with the provider's code and text."""
     move(
@@ -101,9 +197,12 @@ def _fail(message, detail: str, exc: PermanentProviderError | TransientProviderE
 
 
 # A queued message is taken within milliseconds of being due when its task reached a worker;
-# one still queued this long after it was due lost its task (or never published it).
+# one still queued this long after it was due lost its task (or never published it). The same
+# for an unconfirmed message whose question to the provider was due.
 STALE_QUEUED = timedelta(seconds=10)
-STALE_SENDING = timedelta(minutes=10)
+# No send takes longer than the provider's timeout (TWILIO_TIMEOUT_SECONDS, 10): one still
+# sending after twice that lost its worker during the provider call.
+STALE_SENDING = timedelta(seconds=20)
 RECONCILE_BATCH = 500
 
 
@@ -114,33 +213,35 @@ def reconcile_messages() -> dict:
     - queued and due for over 10 seconds (its task was lost: the broker was down when it was
       published, or wiped, or a worker died holding it prefetched): queue it again, and mark it
       due now, so the next run waits another 10 seconds before queueing it once more; the
-      claim in send_message makes a duplicate task harmless.
-    - sending for over 10 minutes (a worker died during the provider call): whether the
-      provider accepted it cannot be known, so it is failed, never sent a second time.
+      claim in send_message makes a duplicate task harmless;
+    - unconfirmed and due for over 10 seconds: ask the provider again (confirm_message);
+    - sending for longer than a send can take (a worker died during the provider call): the
+      provider may have it, so it becomes unconfirmed and the provider is asked — never sent
+      a second time blindly.
     """
     now = timezone.now()
-    queued = Message.objects.filter(status=MessageStatus.QUEUED)
-    stale = list(
-        queued.filter(due_at__lt=now - STALE_QUEUED).values_list("pk", flat=True)[:RECONCILE_BATCH]
-    )
-    queued.filter(pk__in=stale).update(due_at=now)
-    requeued = 0
-    for message_id in stale:
-        requeued += broker.publish(send_message, str(message_id))
-    interrupted = 0
+    stale_due = now - STALE_QUEUED
+    requeued = _publish_stale(MessageStatus.QUEUED, stale_due, send_message, now)
+    asked = _publish_stale(MessageStatus.UNCONFIRMED, stale_due, confirm_message, now)
     stuck = Message.objects.filter(
         status=MessageStatus.SENDING, updated_at__lt=now - STALE_SENDING
     ).values_list("pk", flat=True)[:RECONCILE_BATCH]
+    interrupted = 0
     for message_id in stuck:
-        interrupted += advance(
+        interrupted += unconfirm(
             message_id,
-            MessageStatus.FAILED,
-            "Interrupted while sending: the worker stopped during the provider call. Not "
-            "retried, so that it cannot be sent twice.",
-            error_code="interrupted",
-            error_message="The worker stopped while sending; check the provider's log.",
+            MessageStatus.SENDING,
+            "Interrupted while sending: the worker stopped during the provider call",
         )
-    return {"requeued": requeued, "interrupted": interrupted}
+    return {"requeued": requeued, "asked": asked, "interrupted": interrupted}
+
+
+def _publish_stale(status: str, due_before, task, now) -> int:
+    """Publish `task` again for messages in `status` due before `due_before`; mark them due now."""
+    rows = Message.objects.filter(status=status)
+    stale = list(rows.filter(due_at__lt=due_before).values_list("pk", flat=True)[:RECONCILE_BATCH])
+    rows.filter(pk__in=stale).update(due_at=now)
+    return sum(broker.publish(task, str(message_id)) for message_id in stale)
 
 
 @shared_task(name="actions.redact_old_messages")

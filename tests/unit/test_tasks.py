@@ -34,20 +34,27 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling(settings):
     assert len({backoff(5) for _ in range(20)}) > 1
 
 
-def test_reconcile_requeues_stale_queued_messages_and_fails_stuck_sends(
+def test_reconcile_requeues_lost_sends_and_asks_the_provider_about_interrupted_ones(
     django_capture_on_commit_callbacks, monkeypatch
 ):
     queued_old = message("queued", 6)
     message("queued", 0)
     sending_old = message("sending", 11)
-    sending_new = message("sending", 2)
-    sent = []
+    sending_new = message("sending", 0)
+    sent, asked = [], []
     monkeypatch.setattr("actions.messaging.tasks.send_message.delay", sent.append)
-    assert reconcile_messages() == {"requeued": 1, "interrupted": 1}
+    monkeypatch.setattr(
+        "actions.messaging.tasks.confirm_message.apply_async",
+        lambda args, countdown: asked.append((args, countdown)),
+    )
+    assert reconcile_messages() == {"requeued": 1, "asked": 0, "interrupted": 1}
     assert sent == [str(queued_old.pk)]
+    # Interrupted during the provider call: it may have been sent; the provider is asked.
+    assert asked == [((str(sending_old.pk),), 15.0)]
     sending_old.refresh_from_db()
     sending_new.refresh_from_db()
-    assert sending_old.status == "failed" and sending_old.error_code == "interrupted"
+    assert sending_old.status == "unconfirmed"
+    assert sending_old.events.last().detail.startswith("Interrupted while sending")
     assert sending_new.status == "sending"
 
 

@@ -5,6 +5,7 @@ backoff, `PermanentProviderError` fails the message with the provider's code and
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,18 @@ class OutgoingSms:
     sender: str  # E.164 number or Twilio Messaging Service SID (MG…)
     body: str
     status_callback: str = ""
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message the provider has, as its list shows it."""
+
+    sid: str
+    status: str
+    to: str
+    sender: str
+    body: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,12 @@ class ProviderError(Exception):
 
 class TransientProviderError(ProviderError):
     """Worth retrying: rate limited, provider down, timeout, connection refused."""
+
+
+class UncertainProviderError(TransientProviderError):
+    """No answer after the request may have reached the provider (a read timeout, a connection
+    dropped mid-answer): it may have been accepted. Never retried blindly: the worker first
+    asks the provider whether it has the message."""
 
 
 class PermanentProviderError(ProviderError):

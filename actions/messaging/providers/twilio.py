@@ -4,32 +4,38 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+import requests
 from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from actions.messaging.providers.base import (
     OutgoingSms,
     PermanentProviderError,
     SendResult,
+    SentMessage,
     TransientProviderError,
+    UncertainProviderError,
 )
 
-TIMEOUT_SECONDS = 10
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")
 
 
 def client(account_sid: str, auth_token: str) -> Client:
     """An SDK client whose API requests go to TWILIO_API_BASE_URL."""
-    return _client(account_sid, auth_token, settings.TWILIO_API_BASE_URL)
+    return _client(
+        account_sid, auth_token, settings.TWILIO_API_BASE_URL, settings.TWILIO_TIMEOUT_SECONDS
+    )
 
 
 @functools.lru_cache(maxsize=64)
-def _client(account_sid: str, auth_token: str, base_url: str) -> Client:
+def _client(account_sid: str, auth_token: str, base_url: str, timeout: float) -> Client:
     # One client per account keeps its HTTP connection alive between sends.
-    http = TwilioHttpClient(timeout=TIMEOUT_SECONDS)
+    http = TwilioHttpClient(timeout=timeout)
     if not any(os.environ.get(name) for name in PROXY_VARIABLES):
         # Without a proxy to honour, skip requests' per-request look-ups of proxy variables
         # and ~/.netrc: they cost about a millisecond a send.
@@ -63,6 +69,43 @@ class TwilioProvider:
             raise provider_error(exc) from None
         return SendResult(sid=message.sid, status=message.status or "queued")
 
+    def find(self, sms: OutgoingSms, since: datetime) -> list[SentMessage]:
+        """The messages Twilio has to this recipient from this sender with this body, created
+        since `since` (newest first): what a send whose answer was lost may have created.
+
+        Reads Twilio's Messages list filtered by To (and From, unless the sender is a
+        Messaging Service, whose messages are matched on its SID), newest first, and stops at
+        the first message older than `since`. Raises like `send`.
+        """
+        filters = {"to": sms.to}
+        if not sms.sender.startswith("MG"):
+            filters["from_"] = sms.sender
+        found = []
+        try:
+            for message in client(self.account_sid, self.auth_token).messages.stream(
+                **filters, page_size=50
+            ):
+                created = message.date_created
+                if created is not None and created < since:
+                    break
+                by_service = sms.sender.startswith("MG")
+                if message.body == sms.body and (
+                    not by_service or message.messaging_service_sid == sms.sender
+                ):
+                    found.append(
+                        SentMessage(
+                            sid=message.sid,
+                            status=message.status or "queued",
+                            to=message.to,
+                            sender=message.from_ or sms.sender,
+                            body=message.body,
+                            created_at=created,
+                        )
+                    )
+        except (TwilioException, OSError) as exc:
+            raise provider_error(exc) from None
+        return found
+
 
 @dataclass(frozen=True)
 class RedirectResult:
@@ -85,12 +128,19 @@ def redirect_call(
     """
     if not (account_sid and auth_token):
         raise PermanentProviderError("No Twilio credentials are configured.", code="auth")
+    call = client(account_sid, auth_token).calls(call_sid)
     try:
-        call = client(account_sid, auth_token).calls(call_sid)
         found = call.fetch()
-        # The SDK keeps the call's "from" as `_from` (`from` is a Python keyword).
-        call_from, call_to = found._from or "", found.to or ""
-        twiml = choose_twiml(call_from, call_to)
+    except (TwilioException, OSError) as exc:
+        error = provider_error(exc)
+        # Reading a call changes nothing: a lost answer is only worth another try.
+        if isinstance(error, UncertainProviderError):
+            error = TransientProviderError(error.message)
+        raise error from None
+    # The SDK keeps the call's "from" as `_from` (`from` is a Python keyword).
+    call_from, call_to = found._from or "", found.to or ""
+    twiml = choose_twiml(call_from, call_to)
+    try:
         call.update(twiml=twiml)
     except (TwilioException, OSError) as exc:
         raise provider_error(exc) from None
@@ -106,8 +156,22 @@ def provider_error(exc: Exception) -> TransientProviderError | PermanentProvider
             code=str(exc.code or exc.status),
             status=exc.status,
         )
-    # Connection refused, timeout, an unreadable answer.
+    if _may_have_arrived(exc):
+        return UncertainProviderError(f"Twilio did not answer in time: {exc}")
+    # Connection refused, a name that does not resolve, a connection that timed out.
     return TransientProviderError(f"Twilio could not be reached: {exc}")
+
+
+def _may_have_arrived(exc: Exception) -> bool:
+    """Whether the request may have reached Twilio although no answer came back: the answer
+    timed out, or the connection broke after the request went out. A connection that was never
+    made (refused, unresolvable, connect timeout) carried no request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return not isinstance(reason, NewConnectionError | ConnectTimeoutError)
+    return isinstance(exc, requests.Timeout | requests.exceptions.ChunkedEncodingError)
 
 
 def _transient(status: int | None) -> bool:
