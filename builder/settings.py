@@ -369,5 +369,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # The Twilio SDK logs every request at INFO, query parameters included: the numbers a
+        # Messages-list look-up is filtered by. No phone number in the logs: warnings only.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
