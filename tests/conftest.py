@@ -6,6 +6,7 @@ database; the browser is Chromium driven by Playwright.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -90,6 +91,44 @@ def subprocess_env(**extra) -> dict[str, str]:
     return env
 
 
+# What every process the suite starts logged, kept for the check below.
+PROCESS_LOGS: list[tuple[str, str]] = []
+# What no log line may hold: a recipient's number as the tests write them (with or without +)
+# and the texts of the tests' messages.
+FORBIDDEN_IN_LOGS = re.compile(
+    r"\b1?555\d{7}\b|booking is confirmed|Your code is \d|Batch message \d|E2E\d{7}"
+    r"|test message from Switchboard"
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_number_or_text_in_any_log():
+    """After the whole run: no line that this process or any worker or web process it started
+    logged holds a recipient's number or a message's text."""
+    import logging
+
+    from actions.ops.logformat import Formatter
+
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            lines.append(self.format(record))
+
+    handler = Keep(level=logging.DEBUG)
+    handler.setFormatter(Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield
+    root.removeHandler(handler)
+    found = [f"this process: {line}" for line in lines if FORBIDDEN_IN_LOGS.search(line)]
+    for name, output in PROCESS_LOGS:
+        found += [
+            f"{name}: {line}" for line in output.splitlines() if FORBIDDEN_IN_LOGS.search(line)
+        ]
+    assert not found, "A log line holds a number or a message text:\n" + "\n".join(found[:10])
+
+
 class Worker:
     """A `celery worker` process; `output()` is what it logged."""
 
@@ -152,6 +191,7 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        PROCESS_LOGS.append((self.name, self.output()))
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
 

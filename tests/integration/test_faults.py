@@ -27,7 +27,7 @@ from twilio.rest import Client
 from actions.messaging import outbox
 from actions.models import Agent, ApiKey, HandoffLog, Message
 from builder.settings import celery_redis_url
-from tests.conftest import ROOT, Worker, subprocess_env
+from tests.conftest import PROCESS_LOGS, ROOT, Worker, subprocess_env
 from tests.factories import make_action, make_handoff, make_twilio_channel
 from tests.integration.test_handoff_redirect import live_call, updates
 
@@ -114,6 +114,7 @@ class Web:
     def stop(self):
         self.process.terminate()
         self.process.wait(20)
+        PROCESS_LOGS.append((f"gunicorn :{self.port}", self.output()))
         Path(self.log.name).unlink(missing_ok=True)
 
 
