@@ -8,7 +8,6 @@ import contextlib
 import http.client
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,19 +26,13 @@ from twilio.rest import Client
 from actions.messaging import outbox
 from actions.models import Agent, ApiKey, HandoffLog, Message
 from builder.settings import celery_redis_url
-from tests.conftest import PROCESS_LOGS, ROOT, Worker, subprocess_env
+from tests.conftest import PROCESS_LOGS, ROOT, Worker, free_port, subprocess_env, wait_until
 from tests.factories import make_action, make_handoff, make_twilio_channel
 from tests.integration.test_handoff_redirect import live_call, updates
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 SENT = {"sent", "delivered"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PrivateRedis:
@@ -206,15 +199,6 @@ def invoke(web, key, reference: str) -> tuple[int, float]:
         {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
     )
     return status, time.monotonic() - started
-
-
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_the_broker_stopped_during_a_batch_every_invoke_is_202_and_every_text_sent_once(

@@ -5,14 +5,13 @@ creates some messages at once and answers them only 2 s later, as a slow Twilio 
 come from the emulator's own record of requests.
 """
 
-import time
 from collections import Counter
 
 import pytest
 
 from actions.messaging.outbox import create
 from actions.models import Message
-from tests.conftest import Worker, subprocess_env
+from tests.conftest import Worker, subprocess_env, wait_until
 from tests.factories import make_twilio_channel
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -55,15 +54,6 @@ def creates(twilio) -> Counter:
         for r in twilio.requests
         if r.method == "POST" and r.path.endswith("/Messages.json")
     )
-
-
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_messages_answered_after_the_timeout_are_found_at_the_provider_not_sent_again(

@@ -9,22 +9,13 @@ import pytest
 from actions.messaging import tasks
 from actions.messaging.tasks import reconcile_messages, send_message
 from actions.models import Message, MessageEvent
-from tests.conftest import Worker, subprocess_env
+from tests.conftest import Worker, subprocess_env, wait_until
 from tests.factories import make_twilio_channel
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 BATCH = 300
 TERMINAL_OR_SENT = {"sent", "delivered", "undelivered", "failed"}
-
-
-def wait_until(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
