@@ -325,6 +325,12 @@ API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120, minimum=1)
 # is answered 429 before any key is looked up. The address is REMOTE_ADDR: behind a proxy,
 # make it the client's (docs/operations.md).
 API_FAILED_KEYS_PER_MINUTE = env_int("API_FAILED_KEYS_PER_MINUTE", 20, minimum=1)
+# Texts an agent may send to one number in any 24 hours, and within one conversation (an
+# invoke's conversation_id) in any 24 hours: against SMS pumping. Past either, invoke is 422
+# and nothing is written; an agent's own limits (its page) override these. Try it and the
+# channel test message are not limited.
+TEXTS_PER_RECIPIENT_PER_DAY = env_int("TEXTS_PER_RECIPIENT_PER_DAY", 10, minimum=1)
+TEXTS_PER_CONVERSATION = env_int("TEXTS_PER_CONVERSATION", 5, minimum=1)
 # Starts every Redis key of the limits: deployments sharing one Redis need one each.
 RATE_LIMIT_PREFIX = os.environ.get("RATE_LIMIT_PREFIX", "switchboard-limits")
 

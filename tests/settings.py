@@ -16,6 +16,8 @@ os.environ.setdefault("CELERY_QUEUE", f"switchboard-test-{uuid.uuid4().hex[:12]}
 os.environ.setdefault("RATE_LIMIT_PREFIX", f"switchboard-test-{uuid.uuid4().hex[:12]}")
 os.environ.setdefault("API_REQUESTS_PER_MINUTE", "10000")
 os.environ.setdefault("API_FAILED_KEYS_PER_MINUTE", "10000")
+os.environ.setdefault("TEXTS_PER_RECIPIENT_PER_DAY", "10000")
+os.environ.setdefault("TEXTS_PER_CONVERSATION", "10000")
 
 from builder.settings import *  # noqa: E402, F403
 

@@ -12,13 +12,25 @@ from actions.models import (
 class AgentForm(forms.ModelForm):
     class Meta:
         model = Agent
-        fields = ["name", "description", "actions", "handoffs", "requests_per_minute"]
+        fields = [
+            "name",
+            "description",
+            "actions",
+            "handoffs",
+            "requests_per_minute",
+            "texts_per_recipient_per_day",
+            "texts_per_conversation",
+        ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "actions": forms.CheckboxSelectMultiple,
             "handoffs": forms.CheckboxSelectMultiple,
         }
-        labels = {"requests_per_minute": "Requests per minute"}
+        labels = {
+            "requests_per_minute": "Requests per minute",
+            "texts_per_recipient_per_day": "Texts to one number per day",
+            "texts_per_conversation": "Texts per conversation",
+        }
         help_texts = {
             "name": "Lowercase letters, digits and underscores, e.g. booking_bot.",
             "actions": "The send-text actions this agent is offered and may invoke.",
@@ -28,13 +40,27 @@ class AgentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        default = settings.API_REQUESTS_PER_MINUTE
-        field = self.fields["requests_per_minute"]
-        field.widget.attrs["placeholder"] = str(default)
-        field.help_text = (
-            "API requests each of its keys may make in any 60 seconds; past it the API answers "
-            f"429. Blank: the default, {default}."
-        )
+        help_texts = {
+            "requests_per_minute": (
+                settings.API_REQUESTS_PER_MINUTE,
+                "API requests each of its keys may make in any 60 seconds; past it the API "
+                "answers 429.",
+            ),
+            "texts_per_recipient_per_day": (
+                settings.TEXTS_PER_RECIPIENT_PER_DAY,
+                "Text messages it may send to one number in any 24 hours, with all its keys; "
+                "past it invoke answers 422 recipient_limit_reached.",
+            ),
+            "texts_per_conversation": (
+                settings.TEXTS_PER_CONVERSATION,
+                "Text messages it may send within one conversation (the conversation_id of "
+                "the invoke); past it invoke answers 422 conversation_limit_reached.",
+            ),
+        }
+        for name, (default, text) in help_texts.items():
+            field = self.fields[name]
+            field.widget.attrs["placeholder"] = str(default)
+            field.help_text = f"{text} Blank: the default, {default}."
 
 
 class ApiKeyForm(forms.Form):

@@ -2,7 +2,8 @@
 
 A plain function, callable without HTTP. The order of the checks is the contract's:
 authenticate (done by the caller), find the action, validate the parameters, consent, resolve
-the recipient, render the body, opt-out, then write the message and queue it on commit.
+the recipient, render the body, the agent's text limits, opt-out, then write the message and
+queue it on commit.
 """
 
 import hashlib
@@ -13,10 +14,12 @@ from functools import cache
 from django.db import IntegrityError, connection
 
 from actions import gotemplate
+from actions.agents.text_limits import CONVERSATION_TEXTS, RECIPIENT_TEXTS, WINDOW
 from actions.api.bodies import invoke_body
 from actions.api.errors import ApiError, invalid_request
 from actions.api.tools import TRANSFER_TOOL
 from actions.channels import credentials
+from actions.common import limits
 from actions.handoffs.destinations import describe
 from actions.messaging import outbox, schemas, sending, sms, templating
 from actions.models import (
@@ -299,6 +302,7 @@ def send_action(
         raise too_long(action, text)
     channel = action.channel
     sender = channel.sender_for(environment)
+    held = hold_texts(action, agent, to, request.conversation_id)
     try:
         message = Message(
             action=action,
@@ -323,12 +327,83 @@ def send_action(
         if not outbox.create(message, detail):
             raise opted_out(action)
     except IntegrityError:
+        held.give_back()
         if not idempotency_key:
             raise
         # Another request with the same key won the race: answer as it did.
         earlier = Message.objects.get(agent=agent, idempotency_key=idempotency_key)
         return replay(earlier, fingerprint)
+    except BaseException:
+        held.give_back()  # only an accepted text counts against the limits
+        raise
     return accepted(message)
+
+
+@dataclass
+class HeldTexts:
+    """The counts one text took from its agent's limits, until its message is written."""
+
+    taken: list[tuple[str, str, limits.Rate]]
+
+    def give_back(self) -> None:
+        for scope, client, rate in self.taken:
+            limits.give_back(scope, client, rate)
+        self.taken = []
+
+
+def _digest(value: str) -> str:
+    # Names a number or a conversation in Redis without holding it.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def hold_texts(
+    action: SendTextAction, agent: Agent | None, to: str, conversation_id: str
+) -> HeldTexts:
+    """Count the text against its agent's limits: to one number, and within one conversation
+    (when the invoke names one), in any 24 hours; 422 past either, counting nothing.
+
+    Counted per agent, across all its keys. Try it and the channel test message (no agent)
+    are an admin's sends, not limited.
+    """
+    held = HeldTexts([])
+    if agent is None:
+        return held
+    checks = [(RECIPIENT_TEXTS, to, agent.recipient_text_limit, recipient_limit_reached)]
+    if conversation_id:
+        limit = agent.conversation_text_limit
+        checks.append((CONVERSATION_TEXTS, conversation_id, limit, conversation_limit_reached))
+    for scope, what, amount, refusal in checks:
+        client, rate = f"{agent.pk}:{_digest(what)}", limits.Rate(amount, WINDOW)
+        if limits.take(scope, client, rate):
+            held.give_back()
+            limits.note_refusal(str(agent.pk), scope)
+            raise refusal(action, amount)
+        held.taken.append((scope, client, rate))
+    return held
+
+
+def recipient_limit_reached(action: SendTextAction, amount: int) -> ApiError:
+    return cannot_send(
+        action,
+        "recipient_limit_reached",
+        f"This agent has sent this number {amount} text messages in the last 24 hours, its "
+        "limit; nothing was sent.",
+        say="Tell the caller you cannot send more text messages to this number today; offer "
+        "another way to help.",
+        offer="Tell the caller you cannot send more text messages to this number today;",
+    )
+
+
+def conversation_limit_reached(action: SendTextAction, amount: int) -> ApiError:
+    return cannot_send(
+        action,
+        "conversation_limit_reached",
+        f"This agent has sent {amount} text messages in this conversation, its limit; nothing "
+        "was sent.",
+        say="Tell the caller you cannot send more text messages during this call; offer "
+        "another way to help.",
+        offer="Tell the caller you cannot send more text messages during this call;",
+    )
 
 
 def too_long(action: SendTextAction, text: str) -> ApiError:

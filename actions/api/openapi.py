@@ -18,6 +18,8 @@ ERROR_CODES = {
         "consent_required",
         "channel_unavailable",
         "template_error",
+        "recipient_limit_reached",
+        "conversation_limit_reached",
     ],
     429: ["rate_limited"],
     500: ["internal_error"],
@@ -32,8 +34,10 @@ ERROR_DESCRIPTIONS = {
     409: "The Idempotency-Key was used before with a different body.",
     422: "Nothing was sent: no usable recipient (recipient_unavailable), the number opted out "
     "(opted_out), consent was not given (consent_required), the action's channel cannot send "
-    "(channel_unavailable: a Twilio channel without credentials), or the message template "
-    "failed on the data given (template_error). With a fallback handoff, the first four carry "
+    "(channel_unavailable: a Twilio channel without credentials), the message template "
+    "failed on the data given (template_error), or the agent has sent its number of texts to "
+    "this number in the last 24 hours (recipient_limit_reached) or in this conversation "
+    "(conversation_limit_reached). With a fallback handoff, all but template_error carry "
     "`fallback`: the transfer to offer instead.",
     429: "Too many requests with this key (its agent's requests per minute), or too many "
     "wrong or missing keys from this address; nothing was done. Retry-After says when to "
@@ -100,9 +104,9 @@ SCHEMAS = {
                     },
                     "fallback": {
                         **_ref("HandoffInstruction"),
-                        "description": "On recipient_unavailable, opted_out, consent_required "
-                        "and channel_unavailable, when the action has a fallback handoff: the "
-                        "transfer to offer instead (`say` then offers it).",
+                        "description": "On every 422 but template_error, when the action has "
+                        "a fallback handoff: the transfer to offer instead (`say` then offers "
+                        "it).",
                     },
                 },
             }

@@ -5,6 +5,11 @@ count. The window moves: `Rate(120, 60)` allows 120 events in any 60 seconds, wi
 of twice that around a minute's turn. The mechanism is the `limits` package's moving window
 (a Lua script per check, one list of at most `amount` timestamps per client).
 
+A limit that holds a count for something that may still not happen (a text, counted before
+its message is written) gives it back with `give_back`. Refusals that leave nothing else
+behind (a refused text writes no message) are counted by day with `note_refusal`, for the
+pages to show.
+
 When Redis cannot be reached, limits are skipped, never enforced against everyone: the
 request is served and a warning logged, and this process then leaves Redis alone for
 OUTAGE_BACKOFF seconds so that an outage costs no request a timeout.
@@ -18,16 +23,20 @@ import time
 from typing import NamedTuple
 
 from django.conf import settings
+from django.utils import timezone
 from limits import RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 # Redis on another machine that stops answering must not hold a request for long.
 SOCKET_TIMEOUT = 0.5
 OUTAGE_BACKOFF = 5.0
+# Refusals are shown for today; yesterday's are kept until tomorrow, whatever the time zone.
+REFUSALS_KEPT = 2 * 24 * 3600
 
 
 class Rate(NamedTuple):
@@ -49,6 +58,37 @@ def take(scope: str, client: str, rate: Rate) -> int:
 def waiting(scope: str, client: str, rate: Rate) -> int:
     """Like `take`, but counts nothing: 0 when one more event is allowed, else seconds to wait."""
     return _ask(scope, client, rate, count=False)
+
+
+def give_back(scope: str, client: str, rate: Rate) -> None:
+    """Uncount one event that `take` counted, when it did not happen after all."""
+    item = RateLimitItemPerSecond(rate.amount, rate.seconds, namespace=scope)
+    storage = _storage()
+    # The newest entry of the window: whoever's it is, all are "now", so the count is right.
+    _redis(lambda r: r.lpop(storage.prefixed_key(item.key_for(client))))
+
+
+def note_refusal(owner: str, scope: str) -> None:
+    """Count one refusal of `owner` (e.g. an agent's pk) by the limit `scope`, for today."""
+    key = _refusals_key()
+
+    def incr(r):
+        with r.pipeline() as pipe:
+            pipe.hincrby(key, f"{owner}:{scope}", 1)
+            pipe.expire(key, REFUSALS_KEPT)
+            pipe.execute()
+
+    _redis(incr)
+
+
+def refusals_today() -> dict[tuple[str, str], int]:
+    """Today's refusals (TIME_ZONE's day): {(owner, scope): count}; empty without Redis."""
+    counts = _redis(lambda r: r.hgetall(_refusals_key())) or {}
+    today = {}
+    for field, count in counts.items():
+        owner, _, scope = field.decode().partition(":")
+        today[owner, scope] = int(count)
+    return today
 
 
 def client_address(request) -> str:
@@ -76,7 +116,6 @@ _down_until = 0.0
 
 
 def _ask(scope: str, client: str, rate: Rate, *, count: bool) -> int:
-    global _down_until
     if time.monotonic() < _down_until:
         return 0
     item = RateLimitItemPerSecond(rate.amount, rate.seconds, namespace=scope)
@@ -87,28 +126,56 @@ def _ask(scope: str, client: str, rate: Rate, *, count: bool) -> int:
             return 0
         reset_at = limiter.get_window_stats(item, client).reset_time
     except StorageError as exc:
-        _down_until = time.monotonic() + OUTAGE_BACKOFF
-        # The class only: a message could quote the Redis URL and its password.
-        logger.warning(
-            "Rate limits skipped for %.0f s: Redis unavailable (%s)",
-            OUTAGE_BACKOFF,
-            type(exc.storage_error).__name__,
-        )
+        _outage(exc.storage_error)
         return 0
     return max(1, math.ceil(reset_at - time.time()))
 
 
+def _redis(command):
+    """command(the Redis client), or None while Redis cannot be reached."""
+    if time.monotonic() < _down_until:
+        return None
+    try:
+        return command(_storage().get_connection())
+    except RedisError as exc:
+        _outage(exc)
+        return None
+
+
+def _outage(error: Exception) -> None:
+    global _down_until
+    _down_until = time.monotonic() + OUTAGE_BACKOFF
+    # The class only: a message could quote the Redis URL and its password.
+    logger.warning(
+        "Rate limits skipped for %.0f s: Redis unavailable (%s)",
+        OUTAGE_BACKOFF,
+        type(error).__name__,
+    )
+
+
+def _refusals_key() -> str:
+    return f"{settings.RATE_LIMIT_PREFIX}:refusals:{timezone.localdate().isoformat()}"
+
+
+def _storage() -> RedisStorage:
+    return _storage_for(settings.REDIS_URL, settings.RATE_LIMIT_PREFIX)
+
+
 @functools.cache
 def _limiter(redis_url: str, prefix: str) -> MovingWindowRateLimiter:
+    return MovingWindowRateLimiter(_storage_for(redis_url, prefix))
+
+
+@functools.cache
+def _storage_for(redis_url: str, prefix: str) -> RedisStorage:
     # redis-py spells a Unix socket unix://, the limits package redis+unix://.
     uri = redis_url
     if uri.startswith("unix://"):
         uri = "redis+unix://" + uri.removeprefix("unix://")
-    storage = RedisStorage(
+    return RedisStorage(
         uri,
         key_prefix=prefix,
         wrap_exceptions=True,
         socket_timeout=SOCKET_TIMEOUT,
         socket_connect_timeout=SOCKET_TIMEOUT,
     )
-    return MovingWindowRateLimiter(storage)

@@ -17,6 +17,9 @@ ISSUED_REASON = "API key created"
 REVOKED_REASON = "API key revoked"
 # The most requests a minute an agent may be given: the limit keeps one timestamp per request.
 MAX_REQUESTS_PER_MINUTE = 10_000
+# The most texts to one number or in one conversation an agent may be given: the limits keep
+# one timestamp per text for 24 hours.
+MAX_TEXTS_PER_DAY = 10_000
 # How stale last_used_at may get: one write a minute per key, not one per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -35,6 +38,25 @@ class Agent(models.Model):
         help_text="API requests each of its keys may make in any 60 seconds; blank for the "
         "default (API_REQUESTS_PER_MINUTE).",
     )
+    # default=None, not only null: a form that leaves these out (the configuration import:
+    # the file does not carry them) keeps the agent's own, as Django's ModelForm does for a
+    # field with a default that is absent from the data.
+    texts_per_recipient_per_day = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TEXTS_PER_DAY)],
+        help_text="Text messages it may send to one number in any 24 hours; blank for the "
+        "default (TEXTS_PER_RECIPIENT_PER_DAY).",
+    )
+    texts_per_conversation = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TEXTS_PER_DAY)],
+        help_text="Text messages it may send within one conversation in any 24 hours; blank "
+        "for the default (TEXTS_PER_CONVERSATION).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -52,6 +74,16 @@ class Agent(models.Model):
     def request_limit(self) -> int:
         """API requests per key in any 60 seconds: its own limit, else the deployment's."""
         return self.requests_per_minute or settings.API_REQUESTS_PER_MINUTE
+
+    @property
+    def recipient_text_limit(self) -> int:
+        """Texts to one number in any 24 hours: its own limit, else the deployment's."""
+        return self.texts_per_recipient_per_day or settings.TEXTS_PER_RECIPIENT_PER_DAY
+
+    @property
+    def conversation_text_limit(self) -> int:
+        """Texts within one conversation in any 24 hours: its own limit, else the deployment's."""
+        return self.texts_per_conversation or settings.TEXTS_PER_CONVERSATION
 
 
 def hash_key(key: str) -> str:
