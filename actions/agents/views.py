@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from actions import audit
-from actions.agents import text_limits
+from actions.agents import limits as agent_limits
 from actions.agents.forms import AgentForm, ApiKeyForm
 from actions.common.pages import confirm
 from actions.models import Agent, ApiKey
@@ -30,7 +30,7 @@ def agent_form(request, pk=None):
         "key_form": ApiKeyForm(),
         "keys": agent.api_keys.all() if agent.pk else [],
         "history": audit.history_of(agent) if pk else None,
-        "refused": text_limits.refused_today_for(agent) if pk else None,
+        "refused": agent_limits.refused_today_for(agent) if pk else None,
     }
     return render(request, "agents/form.html", context)
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.views.decorators.csrf import csrf_exempt
 
+from actions.agents.limits import REQUEST_WINDOW, REQUESTS
 from actions.api.errors import ApiError
 from actions.common import limits
 from actions.models import ApiKey
@@ -32,9 +33,8 @@ def key_from_request(request) -> str:
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="switchboard"'}
 
 
-# The scopes of the limits below, in their Redis keys.
+# The scope of the limit on failed keys, in its Redis keys (an agent's are in agents/limits.py).
 FAILED_KEYS = "api-failed-keys"
-REQUESTS = "api-requests"
 
 
 def rate_limited(retry_after: int, message: str) -> ApiError:
@@ -79,7 +79,8 @@ def limit_requests(key: ApiKey) -> None:
     """429 once the key has made its agent's number of requests in the last 60 seconds."""
     per_minute = key.agent.request_limit
     # The hash names the key in Redis: unique for good, unlike an id, and no secret.
-    if wait := limits.take(REQUESTS, key.key_hash[:32], limits.Rate(per_minute)):
+    if wait := limits.take(REQUESTS, key.key_hash[:32], limits.Rate(per_minute, REQUEST_WINDOW)):
+        limits.note_refusal(str(key.agent_id), REQUESTS)
         raise rate_limited(wait, f"This API key may make {per_minute} requests a minute.")
 
 

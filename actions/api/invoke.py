@@ -14,7 +14,7 @@ from functools import cache
 from django.db import IntegrityError, connection
 
 from actions import gotemplate
-from actions.agents.text_limits import CONVERSATION_TEXTS, RECIPIENT_TEXTS, WINDOW
+from actions.agents.limits import CONVERSATION_TEXTS, RECIPIENT_TEXTS, TEXT_WINDOW
 from actions.api.bodies import invoke_body
 from actions.api.errors import ApiError, invalid_request
 from actions.api.tools import TRANSFER_TOOL
@@ -373,7 +373,7 @@ def hold_texts(
         limit = agent.conversation_text_limit
         checks.append((CONVERSATION_TEXTS, conversation_id, limit, conversation_limit_reached))
     for scope, what, amount, refusal in checks:
-        client, rate = f"{agent.pk}:{_digest(what)}", limits.Rate(amount, WINDOW)
+        client, rate = f"{agent.pk}:{_digest(what)}", limits.Rate(amount, TEXT_WINDOW)
         if limits.take(scope, client, rate):
             held.give_back()
             limits.note_refusal(str(agent.pk), scope)

@@ -5,7 +5,7 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from actions.agents import text_limits
+from actions.agents import limits as agent_limits
 from actions.common.htmx import HtmxHttpRequest
 from actions.common.pages import confirm
 from actions.messaging import provider_errors
@@ -29,7 +29,7 @@ def sendlog_list(request):
         "unmasked": query.can_see_numbers(request.user),
         "filtered": any(request.GET.get(name) for name in form.fields),
         # Refused texts write no message: the list says how many there were instead.
-        "refused": text_limits.refused_today(),
+        "refused": agent_limits.refused_today(),
     }
     return render(request, "sendlog/list.html", context)
 

@@ -15,9 +15,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
-from actions.models import Agent, ApiKey
+from actions.models import Agent, ApiKey, Message
 from tests.conftest import ROOT, free_port, subprocess_env
+from tests.factories import make_action, make_channel
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -49,14 +51,28 @@ class Server:
 
     def get(self, path: str, key: str = ""):
         """(status, Retry-After, body) of a GET with `key` as the Bearer token."""
+        return self.call("GET", path, key)
+
+    def post(self, path: str, key: str, body: dict):
+        """(status, Retry-After, body) of a JSON POST with `key` as the Bearer token."""
+        return self.call("POST", path, key, body)
+
+    def call(self, method: str, path: str, key: str, body: dict | None = None):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             headers = {"Authorization": f"Bearer {key}"} if key else {}
-            connection.request("GET", path, headers=headers)
+            payload = None
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+                payload = json.dumps(body)
+            connection.request(method, path, body=payload, headers=headers)
             response = connection.getresponse()
             return response.status, response.getheader("Retry-After"), json.loads(response.read())
         finally:
             connection.close()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
 
     def output(self) -> str:
         return Path(self.log.name).read_text(errors="replace")
@@ -112,6 +128,81 @@ def test_wrong_keys_from_one_address_are_counted_once_across_two_web_processes(s
         assert status == 429
         assert body["error"]["code"] == "rate_limited"
         assert 1 <= int(retry_after) <= 60
+
+
+def invoke_body(number: str, conversation: str, reference: str) -> dict:
+    return {
+        "conversation_id": conversation,
+        "contact": {"phone_number": number},
+        "parameters": {"booking_reference": reference},
+    }
+
+
+INVOKE = "/api/v1/actions/send_booking_confirmation/invoke"
+
+
+def test_texts_to_one_recipient_are_counted_once_across_two_web_processes(servers):
+    agent = Agent.objects.create(name="booking_bot", texts_per_recipient_per_day=3)
+    agent.actions.add(make_action(make_channel()))
+    key = ApiKey.issue(agent, "sandbox")[1]
+    # A new conversation each time, so that only the per-recipient count can refuse.
+    answers = [
+        servers[i % 2].post(INVOKE, key, invoke_body("+15551234567", f"CA-{i}", f"R{i}"))
+        for i in range(5)
+    ]
+    assert [status for status, _, _ in answers] == [202, 202, 202, 422, 422]
+    for _, _, body in answers[3:]:  # one refusal from each server
+        assert body["error"]["code"] == "recipient_limit_reached"
+        assert body["error"]["say"].startswith("Tell the caller you cannot send more text")
+    assert Message.objects.count() == 3
+    # Another number is not held back by this one's count.
+    status, _, _ = servers[1].post(INVOKE, key, invoke_body("+15557654321", "CA-9", "R9"))
+    assert status == 202
+
+
+def test_texts_in_one_conversation_are_counted_once_across_two_web_processes(servers):
+    agent = Agent.objects.create(name="booking_bot", texts_per_conversation=2)
+    agent.actions.add(make_action(make_channel()))
+    key = ApiKey.issue(agent, "sandbox")[1]
+    answers = [
+        servers[i % 2].post(INVOKE, key, invoke_body(f"+1555123456{i}", "CA-1", f"R{i}"))
+        for i in range(4)
+    ]
+    assert [status for status, _, _ in answers] == [202, 202, 422, 422]
+    assert {body["error"]["code"] for _, _, body in answers[2:]} == {"conversation_limit_reached"}
+    assert Message.objects.count() == 2
+
+
+def login(server: Server, username: str, password: str) -> requests.Response:
+    """A browser's login on `server`: the page for its CSRF cookie, then the form."""
+    browser = requests.Session()
+    page = browser.get(server.url("/login/"), timeout=30)
+    assert page.status_code == 200
+    return browser.post(
+        server.url("/login/"),
+        data={
+            "username": username,
+            "password": password,
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+        },
+        headers={"Referer": server.url("/login/")},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+
+def test_wrong_passwords_are_counted_once_across_two_web_processes(servers, django_user_model):
+    django_user_model.objects.create_user("dana", password="right horse battery staple")
+    failures = [login(servers[i % 2], "dana", f"wrong-{i}").status_code for i in range(5)]
+    assert failures == [200] * 4 + [
+        429
+    ]  # the login page again, then locked out (LOGIN_FAILURE_LIMIT 5)
+    # The right password is refused on both servers until the cool-off has passed.
+    for server in servers:
+        answer = login(server, "dana", "right horse battery staple")
+        assert answer.status_code == 429
+        assert "Too many failed logins" in answer.text
+        assert int(answer.headers["Retry-After"]) > 0
 
 
 def proxied_get(port: int, client_address: str, key: str) -> int:

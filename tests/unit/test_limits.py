@@ -240,6 +240,24 @@ def test_the_agent_page_shows_the_default_limit_and_an_agents_own(
     assert "Limits: 30 requests a minute, for each key" in page
 
 
+def test_requests_refused_by_the_key_limit_show_on_the_agent_page_and_the_send_log(
+    client, admin_user, agent, key, settings
+):
+    # The refusals are counted by agent pk, which repeats between tests on SQLite.
+    settings.RATE_LIMIT_PREFIX = f"test-refusals-{uuid.uuid4().hex[:12]}"
+    settings.API_REQUESTS_PER_MINUTE = 1
+    assert statuses(client, key, 4) == [200, 429, 429, 429]
+    client.force_login(admin_user)
+    page = " ".join(client.get(reverse("agent_edit", args=[agent.pk])).text.split())
+    assert (
+        "Refused today by these limits: 3 requests over the limit a minute, 0 texts to one "
+        "number, 0 in one conversation." in page
+    )
+    log = client.get(reverse("sendlog_list")).text
+    refusals = " ".join(log.split('id="limit-refusals"')[1].split("</div>")[0].split())
+    assert "booking_bot</a>: 3 requests past its limit a minute</li>" in refusals
+
+
 def test_the_agent_page_refuses_a_limit_of_zero(client, admin_user, agent):
     client.force_login(admin_user)
     url = reverse("agent_edit", args=[agent.pk])

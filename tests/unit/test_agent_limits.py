@@ -318,7 +318,7 @@ def test_refusals_show_on_the_agent_page_and_the_send_log_without_the_number(
     client.force_login(admin_user)
     url = reverse("agent_edit", args=[agent.pk])
     assert "Refused today by these limits: none." in " ".join(client.get(url).text.split())
-    assert 'id="text-refusals"' not in client.get(reverse("sendlog_list")).text
+    assert 'id="limit-refusals"' not in client.get(reverse("sendlog_list")).text
 
     assert invoke(client, key, body(NUMBER, "CA-1")).status_code == 202
     assert invoke(client, key, body(NUMBER, "CA-2")).status_code == 422  # to one number
@@ -326,15 +326,21 @@ def test_refusals_show_on_the_agent_page_and_the_send_log_without_the_number(
     assert invoke(client, key, body("+15557654321", "CA-1")).status_code == 422  # conversation
 
     page = " ".join(client.get(url).text.split())
-    assert "Refused today by these limits: 2 to one number, 1 in one conversation." in page
+    assert (
+        "Refused today by these limits: 0 requests over the limit a minute, 2 texts to one "
+        "number, 1 in one conversation." in page
+    )
     log = client.get(reverse("sendlog_list")).text
-    refusals = " ".join(log.split('id="text-refusals"')[1].split("</div>")[0].split())
-    assert "booking_bot</a>: 2 past its limit to one number, 1 past its limit in one " in (refusals)
+    refusals = " ".join(log.split('id="limit-refusals"')[1].split("</div>")[0].split())
+    assert "booking_bot</a>: 2 texts past its limit to one number, 1 past its limit in one " in (
+        refusals
+    )
+    assert "request" not in refusals.split("</p>")[1]  # none refused: not mentioned
     assert "5551234567" not in refusals and "7654321" not in refusals
 
     client.force_login(user_in_role("Reviewer", username="reviewer"))
-    refusals = client.get(reverse("sendlog_list")).text.split('id="text-refusals"')[1]
-    assert "booking_bot: 2 past its limit to one number" in " ".join(refusals.split())
+    refusals = client.get(reverse("sendlog_list")).text.split('id="limit-refusals"')[1]
+    assert "booking_bot: 2 texts past its limit to one number" in " ".join(refusals.split())
 
 
 def test_refusals_of_another_day_are_not_shown(agent, settings):
