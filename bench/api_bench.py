@@ -144,6 +144,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per gunicorn worker (gthread, as README.md deploys it); 0: sync workers",
+    )
     args = parser.parse_args()
 
     env = _stack.configure("api")
@@ -152,11 +158,12 @@ def main() -> int:
     key = make_agent()
     port = _stack.free_port()
     log = _stack.ROOT / "var" / "bench" / "gunicorn.log"
+    threads = ["--worker-class", "gthread", "--threads", str(args.threads)] if args.threads else []
     server = _stack.start(
         [
             sys.executable, "-m", "gunicorn", "builder.wsgi",
             "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-            "--log-level", "warning",
+            "--log-level", "warning", *threads,
         ],
         env,
         log,
@@ -181,7 +188,8 @@ def main() -> int:
     p50 = _stack.percentile(latencies, 50) * 1000
     p99 = _stack.percentile(latencies, 99) * 1000
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    print(f"database: {engine}; gunicorn workers: {args.workers}; clients: {args.clients}")
+    workers = f"{args.workers} x {args.threads} threads" if args.threads else f"{args.workers} sync"
+    print(f"database: {engine}; gunicorn workers: {workers}; clients: {args.clients}")
     print(f"ping (trivial authenticated JSON view): {ping:8.1f} requests/s")
     print(f"invoke:                                 {invoke:8.1f} requests/s")
     print(f"ratio invoke/ping: {ratio:.2f} (target >= 0.5)")

@@ -365,21 +365,22 @@ def hold_texts(
     Counted per agent, across all its keys. Try it and the channel test message (no agent)
     are an admin's sends, not limited.
     """
-    held = HeldTexts([])
     if agent is None:
-        return held
+        return HeldTexts([])
     checks = [(RECIPIENT_TEXTS, to, agent.recipient_text_limit, recipient_limit_reached)]
     if conversation_id:
         limit = agent.conversation_text_limit
         checks.append((CONVERSATION_TEXTS, conversation_id, limit, conversation_limit_reached))
-    for scope, what, amount, refusal in checks:
-        client, rate = f"{agent.pk}:{_digest(what)}", limits.Rate(amount, TEXT_WINDOW)
-        if limits.take(scope, client, rate):
-            held.give_back()
-            limits.note_refusal(str(agent.pk), scope)
-            raise refusal(action, amount)
-        held.taken.append((scope, client, rate))
-    return held
+    counts = [
+        (scope, f"{agent.pk}:{_digest(what)}", limits.Rate(amount, TEXT_WINDOW))
+        for scope, what, amount, _ in checks
+    ]
+    refused = limits.take_all(counts)  # one round trip to Redis for both
+    if refused is not None:
+        scope, _, amount, refusal = checks[refused]
+        limits.note_refusal(str(agent.pk), scope)
+        raise refusal(action, amount)
+    return HeldTexts(counts)
 
 
 def recipient_limit_reached(action: SendTextAction, amount: int) -> ApiError:

@@ -3,7 +3,8 @@
 Counted in Redis (settings.REDIS_URL), so every web process on every machine shares one
 count. The window moves: `Rate(120, 60)` allows 120 events in any 60 seconds, with no burst
 of twice that around a minute's turn. The mechanism is the `limits` package's moving window
-(a Lua script per check, one list of at most `amount` timestamps per client).
+(a Lua script per check, one list of at most `amount` timestamps per client); `take_all`
+counts several at once, all or none, in one script and one round trip.
 
 A limit that holds a count for something that may still not happen (a text, counted before
 its message is written) gives it back with `give_back`. Refusals that leave nothing else
@@ -60,9 +61,60 @@ def waiting(scope: str, client: str, rate: Rate) -> int:
     return _ask(scope, client, rate, count=False)
 
 
+def take_all(checks: list[tuple[str, str, Rate]]) -> int | None:
+    """Count one event for each (scope, client, rate) of `checks`, at once and in one round
+    trip to Redis.
+
+    All or none: None when every check is within its rate and all are counted; otherwise the
+    index of the first check past its rate, and nothing is counted — so a refusal never
+    leaves a passing count behind for a moment. (Skipped, None, while Redis cannot be
+    reached.)
+    """
+    if time.monotonic() < _down_until:
+        return None
+    storage = _storage()
+    keys = [
+        storage.prefixed_key(_item(scope, rate).key_for(client)) for scope, client, rate in checks
+    ]
+    args = [time.time()]
+    for _, _, rate in checks:
+        args += [rate.amount, rate.seconds]
+    refused = _redis(lambda r: _acquire_all(storage)(keys, args, r))
+    return refused - 1 if refused else None
+
+
+# The `limits` package's moving window (its acquire_moving_window.lua, one entry at a time)
+# for several lists at once: a list holds the newest `amount` timestamps of its client, and
+# is full while its last one is within the window. Returns 0 when every list had room and
+# got one more, else the (1-based) place of the first full one, counting nothing anywhere.
+ACQUIRE_ALL = """
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+    local amount, seconds = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+    local last = redis.call('lindex', key, amount - 1)
+    if last and tonumber(last) >= now - seconds then
+        return i
+    end
+end
+for i, key in ipairs(KEYS) do
+    local amount, seconds = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+    redis.call('lpush', key, ARGV[1])
+    redis.call('ltrim', key, 0, amount - 1)
+    redis.call('expire', key, seconds)
+end
+return 0
+"""
+
+
+@functools.cache
+def _acquire_all(storage: RedisStorage):
+    # redis-py's Script: EVALSHA, loading the script again if Redis lost it.
+    return storage.get_connection().register_script(ACQUIRE_ALL)
+
+
 def give_back(scope: str, client: str, rate: Rate) -> None:
     """Uncount one event that `take` counted, when it did not happen after all."""
-    item = RateLimitItemPerSecond(rate.amount, rate.seconds, namespace=scope)
+    item = _item(scope, rate)
     storage = _storage()
     # The newest entry of the window: whoever's it is, all are "now", so the count is right.
     _redis(lambda r: r.lpop(storage.prefixed_key(item.key_for(client))))
@@ -118,7 +170,7 @@ _down_until = 0.0
 def _ask(scope: str, client: str, rate: Rate, *, count: bool) -> int:
     if time.monotonic() < _down_until:
         return 0
-    item = RateLimitItemPerSecond(rate.amount, rate.seconds, namespace=scope)
+    item = _item(scope, rate)
     limiter = _limiter(settings.REDIS_URL, settings.RATE_LIMIT_PREFIX)
     try:
         allowed = limiter.hit(item, client) if count else limiter.test(item, client)
@@ -129,6 +181,10 @@ def _ask(scope: str, client: str, rate: Rate, *, count: bool) -> int:
         _outage(exc.storage_error)
         return 0
     return max(1, math.ceil(reset_at - time.time()))
+
+
+def _item(scope: str, rate: Rate) -> RateLimitItemPerSecond:
+    return RateLimitItemPerSecond(rate.amount, rate.seconds, namespace=scope)
 
 
 def _redis(command):

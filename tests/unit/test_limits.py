@@ -79,6 +79,36 @@ def test_clients_and_scopes_are_counted_apart():
     assert limits.take("test", client, rate) > 0
 
 
+def test_take_all_counts_every_check_or_none():
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    roomy, tight = limits.Rate(5, 60), limits.Rate(1, 60)
+    checks = [("test", first, roomy), ("test", second, tight)]
+    assert limits.take_all(checks) is None  # both counted
+    assert limits.waiting("test", second, tight) > 0
+    assert limits.take_all(checks) == 1  # the second is full: the first is not counted either
+    # The first holds one count only: four more fit in its five.
+    assert [limits.take("test", first, roomy) for _ in range(4)] == [0, 0, 0, 0]
+    assert limits.take("test", first, roomy) > 0
+
+
+def test_take_all_shares_its_counts_with_take_and_give_back():
+    client = uuid.uuid4().hex
+    rate = limits.Rate(2, 60)
+    assert limits.take("test", client, rate) == 0
+    assert limits.take_all([("test", client, rate)]) is None
+    assert limits.take_all([("test", client, rate)]) == 0  # full: two in the window
+    assert limits.take("test", client, rate) > 0
+    limits.give_back("test", client, rate)
+    assert limits.take_all([("test", client, rate)]) is None
+
+
+def test_take_all_after_redis_lost_its_scripts_loads_them_again(settings):
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL).script_flush()
+    assert limits.take_all([("test", uuid.uuid4().hex, limits.Rate(1, 60))]) is None
+
+
 def test_without_redis_limits_are_skipped_with_a_warning_that_names_no_secret(
     settings, monkeypatch, caplog
 ):
