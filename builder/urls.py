@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
+from actions.api import views as api_views
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -19,6 +21,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("actions.api.urls")),
+    path("mcp", api_views.mcp, name="mcp"),
     path("webhooks/", include("actions.messaging.webhooks")),
     path("", include("actions.urls")),
 ]

@@ -5,7 +5,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 # Machine-facing paths never redirect: they answer with their own status codes.
-EXEMPT_PREFIXES = ("/static/", "/healthz", "/api/", "/webhooks/")
+EXEMPT_PREFIXES = ("/static/", "/healthz", "/api/", "/mcp", "/webhooks/")
 
 
 class FirstRunMiddleware:

@@ -1,5 +1,6 @@
 """The tool definitions an LLM is given: one per enabled send-text action, and transfer_call."""
 
+from actions.handoffs.destinations import agent_handoffs
 from actions.messaging.schemas import tool_definition
 
 TRANSFER_TOOL = "transfer_call"
@@ -9,6 +10,17 @@ TRANSFER_REASON_DESCRIPTION = (
     "Why the call is being handed off, in a few words (e.g. caller_requested_agent); it is "
     "recorded with the handoff."
 )
+
+
+def agent_tools(agent) -> list[dict]:
+    """The agent's tools, as every connector lists them: its enabled send-text actions by
+    name, then `transfer_call` when it has handoffs."""
+    actions = agent.actions.filter(enabled=True).order_by("name")
+    definitions = [action.tool_definition() for action in actions]
+    handoffs = list(agent_handoffs(agent))
+    if handoffs:
+        definitions.append(transfer_tool(handoffs))
+    return definitions
 
 
 def transfer_tool(handoffs) -> dict:

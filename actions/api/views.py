@@ -9,15 +9,15 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
+from actions.api import mcp as mcp_server
 from actions.api.auth import api_view
 from actions.api.bodies import MAX_VAPI_BODY_BYTES, read_json
 from actions.api.errors import ApiError
 from actions.api.handoffs import invoke_handoff
 from actions.api.invoke import invoke_action
 from actions.api.openapi import document
-from actions.api.tools import transfer_tool
+from actions.api.tools import agent_tools
 from actions.api.vapi import transfer_destination
-from actions.handoffs.destinations import agent_handoffs
 from actions.models import Message
 
 
@@ -29,12 +29,7 @@ def ping(request):
 
 @api_view("GET")
 def tools(request):
-    actions = request.agent.actions.filter(enabled=True).order_by("name")
-    definitions = [action.tool_definition() for action in actions]
-    handoffs = list(agent_handoffs(request.agent))
-    if handoffs:
-        definitions.append(transfer_tool(handoffs))
-    return JsonResponse({"tools": definitions})
+    return JsonResponse({"tools": agent_tools(request.agent)})
 
 
 @api_view("POST")
@@ -55,6 +50,13 @@ def vapi_transfer_destination(request):
     """Vapi's transfer-destination-request; both answers are HTTP 200, as Vapi expects."""
     body = read_json(request, MAX_VAPI_BODY_BYTES)
     return JsonResponse(transfer_destination(request.api_key, body))
+
+
+@csrf_exempt
+@login_not_required
+def mcp(request):
+    """The MCP server: authenticated by the agent's key, answered in JSON-RPC (api/mcp.py)."""
+    return mcp_server.handle(request)
 
 
 @login_not_required
