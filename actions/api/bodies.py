@@ -33,22 +33,29 @@ def read_json(request, limit: int = MAX_BODY_BYTES):
     if not raw.strip():
         return {}
     try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid_request("The request body is not UTF-8.") from None
+    return parse_json(text, "The request body")
+
+
+def parse_json(text: str, what: str, path: str = ""):
+    """JSON text (a body, or a platform's arguments sent as a string) under the body's rules:
+    no NaN, bounded numbers and depth, storable strings; anything else is 400 naming `what`."""
+    try:
         value = json.loads(
-            raw.decode("utf-8"),
+            text,
             parse_constant=_Unusable,  # NaN, Infinity, -Infinity
             parse_float=_float,
             parse_int=_int,
         )
-    except UnicodeDecodeError:
-        raise invalid_request("The request body is not UTF-8.") from None
     except json.JSONDecodeError as exc:
         raise invalid_request(
-            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}."
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.", path
         ) from None
     except RecursionError:
-        raise invalid_request(_too_deep("The request body")) from None
-    _check_values(value)
+        raise invalid_request(_too_deep(what), path) from None
+    _check_values(value, path)
     return value
 
 
@@ -102,10 +109,10 @@ def _too_deep(where: str) -> str:
     return f"{where} is nested too deeply: at most {MAX_DEPTH} levels of objects and arrays."
 
 
-def _check_values(value) -> None:
+def _check_values(value, root: str = "") -> None:
     """Every string, key and number of the parsed body storable and every level within
     MAX_DEPTH; the first problem is raised with its JSON pointer. Iterative: no recursion."""
-    stack = [(value, "", 0)]
+    stack = [(value, root, 0)]
     while stack:
         node, path, depth = stack.pop()
         if isinstance(node, dict | list):

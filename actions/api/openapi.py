@@ -277,6 +277,94 @@ SCHEMAS = {
             }
         },
     },
+    "VapiServerMessage": {
+        "type": "object",
+        "required": ["message"],
+        "properties": {
+            "message": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {
+                    "type": {
+                        "type": "string",
+                        "description": "tool-calls or transfer-destination-request; any other "
+                        "server message is acknowledged with {}.",
+                    },
+                    "toolCallList": {
+                        "type": "array",
+                        "maxItems": 10,
+                        "items": {
+                            "type": "object",
+                            "required": ["id"],
+                            "properties": {
+                                "id": {
+                                    "type": "string",
+                                    "description": "The tool call's id: its idempotency key.",
+                                },
+                                "function": {
+                                    "type": "object",
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "arguments": {
+                                            "description": "A JSON object, or its text.",
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "call": {
+                        "type": "object",
+                        "properties": {
+                            "id": {
+                                "type": "string",
+                                "description": "The conversation id.",
+                            },
+                            "customer": {
+                                "type": "object",
+                                "properties": {
+                                    "number": {
+                                        "type": "string",
+                                        "description": "The caller's number: the recipient of "
+                                        "a text sent to the contact.",
+                                    }
+                                },
+                            },
+                            "phoneCallProviderId": {
+                                "type": "string",
+                                "description": "Twilio's call SID: a transfer redirects it.",
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "VapiToolCallsAnswer": {
+        "type": "object",
+        "properties": {
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "toolCallId"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "toolCallId": {"type": "string"},
+                        "result": {
+                            "type": "string",
+                            "description": "Done: the sentence to follow.",
+                        },
+                        "error": {
+                            "type": "string",
+                            "description": "Refused: the sentence to follow (what to ask the "
+                            "caller, or the fallback).",
+                        },
+                    },
+                },
+            }
+        },
+    },
     "VapiTransferDestinationAnswer": {
         "oneOf": [
             {
@@ -476,6 +564,41 @@ PATHS = {
                     "content": {"application/json": {"schema": _ref("HandoffAnswer")}},
                 },
                 **_errors(400, 401, 404, 429, 500),
+            },
+        }
+    },
+    "/api/v1/vapi": {
+        "post": {
+            "operationId": "vapiServerMessage",
+            "summary": "Vapi's server URL: tool-calls and transfer-destination-request",
+            "description": "Each tool call of a tool-calls message is invoked as "
+            "/actions/{name}/invoke (or the transfer as /handoffs/{name}/invoke) with the call's "
+            "id as conversation id, message.call.customer.number as the contact's number and the "
+            "tool call's id as Idempotency-Key; the answer is Vapi's "
+            '{"results": [{"name", "toolCallId", "result" | "error"}]}, HTTP 200, where a '
+            "refusal's error is its `say` sentence. A transfer-destination-request is answered "
+            "as /transfer-destination does; other server messages with {}. Authenticate with "
+            "the agent's key as a Bearer token or as X-Vapi-Secret. Bodies up to 1 MiB.",
+            "security": [{"bearer": []}, {"vapiSecret": []}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("VapiServerMessage")}},
+            },
+            "responses": {
+                "200": {
+                    "description": "The tool calls' results, a transfer destination, or {}.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [
+                                    _ref("VapiToolCallsAnswer"),
+                                    _ref("VapiTransferDestinationAnswer"),
+                                ]
+                            }
+                        }
+                    },
+                },
+                **_errors(400, 401, 429, 500),
             },
         }
     },

@@ -10,5 +10,6 @@ urlpatterns = [
     path("messages/<str:message_id>", views.message_detail, name="api_message"),
     path("handoffs/<str:name>/invoke", views.handoff_invoke, name="api_handoff_invoke"),
     path("transfer-destination", views.vapi_transfer_destination, name="api_transfer_destination"),
+    path("vapi", views.vapi, name="api_vapi"),
     path("<path:rest>", views.not_found),
 ]

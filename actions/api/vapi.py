@@ -1,9 +1,19 @@
-"""POST /api/v1/transfer-destination: Vapi's transfer-destination-request."""
+"""Vapi's server messages: POST /api/v1/vapi (tool-calls and transfer-destination-request)
+and the older POST /api/v1/transfer-destination (transfer-destination-request only).
+
+Vapi posts {"message": {"type", "call", …}} to one server URL. A `tool-calls` message holds
+one or more tool calls; each goes through the one invoke path (api/calls.py) with the call's
+context — its id as the conversation id, the customer's number as the caller's, the tool
+call's id as the idempotency key — and is answered as Vapi reads it:
+{"results": [{"name", "toolCallId", "result" | "error"}]}, HTTP 200. Other server messages
+(status updates, reports, …) are acknowledged and ignored.
+"""
 
 import json
 
-from actions.api.bodies import MAX_CONVERSATION_ID, MAX_REASON
-from actions.api.errors import invalid_request
+from actions.api.bodies import MAX_CONVERSATION_ID, MAX_REASON, parse_json
+from actions.api.calls import CallContext, call_tool, refusal_text, result_text
+from actions.api.errors import ApiError, invalid_request
 from actions.api.tools import TRANSFER_TOOL
 from actions.handoffs import sip
 from actions.handoffs.destinations import agent_handoffs, choose
@@ -12,6 +22,100 @@ from actions.models import ApiKey, HandoffLog, HandoffOutcome, SipMethod
 # Vapi's own transfer tool is `transferCall`; ours is `transfer_call`. Either names the handoff.
 TRANSFER_TOOL_NAMES = (TRANSFER_TOOL, "transferCall")
 VAPI_REQUEST = "transfer-destination-request"
+TOOL_CALLS = "tool-calls"
+MAX_TOOL_CALLS = 10  # in one message; an LLM asks for a few at a time
+MAX_ID = 200
+
+
+def server_message(key: ApiKey, body) -> dict:
+    """Answer any Vapi server message posted to the one server URL (HTTP 200 throughout)."""
+    message = _message(body)
+    kind = message.get("type")
+    if kind == TOOL_CALLS:
+        return {"results": [_result(key, call, message) for call in _tool_calls(message)]}
+    if kind == VAPI_REQUEST:
+        return transfer_destination(key, body)
+    return {}  # status-update, end-of-call-report, …: nothing to do here
+
+
+def _message(body) -> dict:
+    if not isinstance(body, dict):
+        raise invalid_request(
+            'The request body must be a JSON object: Vapi\'s server message, {"message": {…}}.'
+        )
+    message = body.get("message")
+    if not isinstance(message, dict):
+        raise invalid_request(
+            'message must be Vapi\'s server message, {"type": "tool-calls", …}.', "/message"
+        )
+    return message
+
+
+def _tool_calls(message: dict) -> list[tuple[str, str, object]]:
+    """(id, name, arguments) of each tool call: `toolCallList` items are OpenAI's shape
+    ({"id", "function": {"name", "arguments": "<JSON>"}}) or the flat {"id", "name",
+    "arguments": {…}} Vapi's docs show."""
+    calls = message.get("toolCallList")
+    if not isinstance(calls, list) or not calls:
+        raise invalid_request(
+            'message.toolCallList must list the tool calls: [{"id", "function": {"name", '
+            '"arguments"}}].',
+            "/message/toolCallList",
+        )
+    if len(calls) > MAX_TOOL_CALLS:
+        raise invalid_request(
+            f"message.toolCallList holds {len(calls)} tool calls; at most {MAX_TOOL_CALLS}.",
+            "/message/toolCallList",
+        )
+    found = []
+    for index, call in enumerate(calls):
+        where = f"/message/toolCallList/{index}"
+        call = call if isinstance(call, dict) else {}
+        function = call.get("function") if isinstance(call.get("function"), dict) else call
+        call_id, name = call.get("id"), function.get("name")
+        if not isinstance(call_id, str) or not call_id or len(call_id) > MAX_ID:
+            raise invalid_request(f"{where}/id must be the tool call's id.", f"{where}/id")
+        if not isinstance(name, str) or not name:
+            raise invalid_request(f"{where}: the tool call names no function.", f"{where}/function")
+        arguments = function.get("arguments", {})
+        if isinstance(arguments, str):
+            arguments = parse_json(arguments or "{}", f"{where}/function/arguments", where)
+        found.append((call_id, name, arguments))
+    return found
+
+
+def call_context(message: dict, tool_call_id: str = "") -> CallContext:
+    """Who is calling, in which call: message.call (id, customer, phoneCallProviderId)."""
+    call = message.get("call") if isinstance(message.get("call"), dict) else {}
+    customer = call.get("customer") if isinstance(call.get("customer"), dict) else None
+    if customer is None and isinstance(message.get("customer"), dict):
+        customer = message["customer"]
+    number = (customer or {}).get("number")
+    provider_id = call.get("phoneCallProviderId")
+    twilio = call.get("phoneCallProvider") in (None, "twilio")
+    call_id = call.get("id")
+    return CallContext(
+        conversation_id=str(call_id)[:MAX_CONVERSATION_ID] if call_id is not None else "",
+        caller_number=number if isinstance(number, str) else "",
+        call_sid=provider_id if twilio and _is_call_sid(provider_id) else "",
+        idempotency_key=f"vapi:{tool_call_id}" if tool_call_id else "",
+    )
+
+
+def _is_call_sid(value) -> bool:
+    return isinstance(value, str) and value.startswith("CA") and len(value) <= 64
+
+
+def _result(key: ApiKey, tool_call: tuple, message: dict) -> dict:
+    call_id, name, arguments = tool_call
+    answer = {"name": name, "toolCallId": call_id}
+    try:
+        answer["result"] = result_text(
+            call_tool(key, name, arguments, call_context(message, call_id))
+        )
+    except ApiError as exc:
+        answer["error"] = refusal_text(exc)
+    return answer
 
 
 def _names_in_destination(destination) -> list[str]:
@@ -65,16 +169,7 @@ def transfer_destination(key: ApiKey, body) -> dict:
 
     Vapi expects both answers with HTTP 200. Every request is logged (source "vapi").
     """
-    if not isinstance(body, dict):
-        raise invalid_request(
-            'The request body must be a JSON object: Vapi\'s server message, {"message": {…}}.'
-        )
-    message = body.get("message")
-    if not isinstance(message, dict):
-        raise invalid_request(
-            'message must be Vapi\'s server message, {"type": "transfer-destination-request", …}.',
-            "/message",
-        )
+    message = _message(body)
     kind = message.get("type")
     if kind != VAPI_REQUEST:
         raise invalid_request(
@@ -102,10 +197,7 @@ def transfer_destination(key: ApiKey, body) -> dict:
     else:
         error = ""
 
-    call = message.get("call")
-    call = call if isinstance(call, dict) else {}
-    call_id = call.get("id")
-    provider_id = call.get("phoneCallProviderId")
+    context = call_context(message)
     log = HandoffLog(
         handoff=handoff,
         handoff_name=handoff.name if handoff else asked[:64],
@@ -113,8 +205,8 @@ def transfer_destination(key: ApiKey, body) -> dict:
         agent_name=agent.name,
         environment=key.environment,
         source="vapi",
-        conversation_id=str(call_id)[:MAX_CONVERSATION_ID] if call_id is not None else "",
-        call_sid=provider_id if isinstance(provider_id, str) and len(provider_id) <= 64 else "",
+        conversation_id=context.conversation_id,
+        call_sid=context.call_sid,
         reason=reason[:MAX_REASON],
     )
     if handoff is not None:

@@ -17,7 +17,7 @@ from actions.api.handoffs import invoke_handoff
 from actions.api.invoke import invoke_action
 from actions.api.openapi import document
 from actions.api.tools import agent_tools
-from actions.api.vapi import transfer_destination
+from actions.api.vapi import server_message, transfer_destination
 from actions.models import Message
 
 
@@ -50,6 +50,12 @@ def vapi_transfer_destination(request):
     """Vapi's transfer-destination-request; both answers are HTTP 200, as Vapi expects."""
     body = read_json(request, MAX_VAPI_BODY_BYTES)
     return JsonResponse(transfer_destination(request.api_key, body))
+
+
+@api_view("POST")
+def vapi(request):
+    """Vapi's server URL: tool-calls and transfer-destination-request, answered with HTTP 200."""
+    return JsonResponse(server_message(request.api_key, read_json(request, MAX_VAPI_BODY_BYTES)))
 
 
 @csrf_exempt
