@@ -10,6 +10,21 @@ from actions.models import (
 
 
 class AgentForm(forms.ModelForm):
+    """An agent; the Retell API key is write-only: never rendered back, kept when left blank."""
+
+    retell_api_key = forms.CharField(
+        label="Retell API key",
+        required=False,
+        strip=True,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Only for Retell: the Retell API key with the webhook badge, which signs "
+        "Retell's requests (X-Retell-Signature). Stored encrypted.",
+    )
+    clear_retell_api_key = forms.BooleanField(
+        label="Remove the stored Retell API key", required=False
+    )
+
     class Meta:
         model = Agent
         fields = [
@@ -61,6 +76,16 @@ class AgentForm(forms.ModelForm):
             field = self.fields[name]
             field.widget.attrs["placeholder"] = str(default)
             field.help_text = f"{text} Blank: the default, {default}."
+        if self.instance.has_retell_api_key:
+            self.fields["retell_api_key"].help_text = "Set — leave blank to keep it."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("retell_api_key"):
+            self.instance.set_retell_api_key(cleaned["retell_api_key"])
+        elif cleaned.get("clear_retell_api_key"):
+            self.instance.set_retell_api_key("")
+        return cleaned
 
 
 class ApiKeyForm(forms.Form):

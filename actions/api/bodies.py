@@ -29,14 +29,16 @@ HANDOFF_FIELDS = ("conversation_id", "call_sid", "reason", "variables")
 
 def read_json(request, limit: int = MAX_BODY_BYTES):
     """The request body as JSON that every later step can take; anything else is 400."""
-    raw = _raw_body(request, limit)
-    if not raw.strip():
-        return {}
+    text = read_text(request, limit)
+    return parse_json(text, "The request body") if text.strip() else {}
+
+
+def read_text(request, limit: int = MAX_BODY_BYTES) -> str:
+    """The request body as text, exactly as sent (what a signature is computed over)."""
     try:
-        text = raw.decode("utf-8")
+        return _raw_body(request, limit).decode("utf-8")
     except UnicodeDecodeError:
         raise invalid_request("The request body is not UTF-8.") from None
-    return parse_json(text, "The request body")
 
 
 def parse_json(text: str, what: str, path: str = ""):

@@ -28,6 +28,11 @@ class CallContext:
     variables: dict = field(default_factory=dict)
 
 
+def is_call_sid(value) -> bool:
+    """A Twilio call SID as a platform reports it (a transfer redirects that live call)."""
+    return isinstance(value, str) and value.startswith("CA") and len(value) <= 64
+
+
 def call_tool(key: ApiKey, name: str, arguments, context: CallContext) -> dict:
     """The REST answer of the tool's invoke (202's or the handoff's body); ApiError otherwise."""
     if not isinstance(arguments, dict):
@@ -71,6 +76,16 @@ def _transfer(key: ApiKey, arguments: dict, context: CallContext) -> dict:
     if context.variables:
         body["variables"] = context.variables
     return invoke_handoff(key, destination.strip(), body)
+
+
+def answer(key: ApiKey, name: str, arguments, context: CallContext) -> dict:
+    """A platform's tool result: {"result": the sentence to follow} when done, or
+    {"error": the sentence to follow, "code"} when refused — the LLM reads either."""
+    try:
+        done = call_tool(key, name, arguments, context)
+    except ApiError as exc:
+        return {"error": refusal_text(exc), "code": exc.code}
+    return {"result": result_text(done)}
 
 
 def result_text(answer: dict) -> str:

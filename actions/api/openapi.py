@@ -365,6 +365,46 @@ SCHEMAS = {
             }
         },
     },
+    "PlatformToolAnswer": {
+        "type": "object",
+        "description": "What the platform hands the LLM as the function's result: either.",
+        "properties": {
+            "result": {"type": "string", "description": "Done: the sentence to follow."},
+            "error": {
+                "type": "string",
+                "description": "Refused: the sentence to follow (what to ask the caller, or "
+                "the fallback).",
+            },
+            "code": {"type": "string", "description": "The refusal's error code."},
+        },
+    },
+    "RetellFunctionCall": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "description": "The action's name, or transfer_call."},
+            "args": {"type": "object", "description": "The function's arguments."},
+            "call": {
+                "type": "object",
+                "properties": {
+                    "call_id": {"type": "string", "description": "The conversation id."},
+                    "direction": {"enum": ["inbound", "outbound"]},
+                    "from_number": {
+                        "type": "string",
+                        "description": "The caller's number on an inbound call.",
+                    },
+                    "to_number": {
+                        "type": "string",
+                        "description": "The caller's number on an outbound call.",
+                    },
+                    "telephony_identifier": {
+                        "type": "object",
+                        "properties": {"twilio_call_sid": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    },
     "VapiTransferDestinationAnswer": {
         "oneOf": [
             {
@@ -597,6 +637,78 @@ PATHS = {
                             }
                         }
                     },
+                },
+                **_errors(400, 401, 429, 500),
+            },
+        }
+    },
+    "/api/v1/retell": {
+        "post": {
+            "operationId": "retellCustomFunction",
+            "summary": "Retell's custom functions",
+            "description": "Retell's {name, call, args} POST, its X-Retell-Signature checked "
+            "with the Retell API key stored on the agent (missing or forged: 401, nothing "
+            "done). `name` is invoked as /actions/{name}/invoke (or transfer_call as "
+            "/handoffs/{destination}/invoke) with call.call_id as conversation id and the "
+            "caller's number (from_number inbound, to_number outbound) as the contact's. "
+            "Refusals are HTTP 200 too: Retell gives the LLM the body either way. Authenticate "
+            "with the agent's key as a Bearer token (a header of the custom function).",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {
+                    "name": "X-Retell-Signature",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": "^v=[0-9]+,d=[0-9a-f]{64}$"},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("RetellFunctionCall")}},
+            },
+            "responses": {
+                "200": {
+                    "description": "The result, or the refusal, for the LLM.",
+                    "content": {"application/json": {"schema": _ref("PlatformToolAnswer")}},
+                },
+                **_errors(400, 401, 429, 500),
+            },
+        }
+    },
+    "/api/v1/elevenlabs/{name}": {
+        "post": {
+            "operationId": "elevenlabsWebhookTool",
+            "summary": "ElevenLabs' server (webhook) tools",
+            "description": "The body holds the tool's arguments and, filled from ElevenLabs' "
+            "dynamic variables, system__caller_id (the contact's number), "
+            "system__conversation_id and system__call_sid. {name} is the action's name or "
+            "transfer_call. Refusals are HTTP 200 too: ElevenLabs gives the LLM the body either "
+            "way. Authenticate with the agent's key as a Bearer token (an ElevenLabs secret "
+            "header).",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "system__caller_id": {"type": "string"},
+                                "system__conversation_id": {"type": "string"},
+                                "system__call_sid": {"type": "string"},
+                            },
+                            "additionalProperties": True,
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "The result, or the refusal, for the LLM.",
+                    "content": {"application/json": {"schema": _ref("PlatformToolAnswer")}},
                 },
                 **_errors(400, 401, 429, 500),
             },

@@ -11,5 +11,7 @@ urlpatterns = [
     path("handoffs/<str:name>/invoke", views.handoff_invoke, name="api_handoff_invoke"),
     path("transfer-destination", views.vapi_transfer_destination, name="api_transfer_destination"),
     path("vapi", views.vapi, name="api_vapi"),
+    path("retell", views.retell, name="api_retell"),
+    path("elevenlabs/<str:name>", views.elevenlabs, name="api_elevenlabs"),
     path("<path:rest>", views.not_found),
 ]

@@ -12,8 +12,8 @@ call's id as the idempotency key — and is answered as Vapi reads it:
 import json
 
 from actions.api.bodies import MAX_CONVERSATION_ID, MAX_REASON, parse_json
-from actions.api.calls import CallContext, call_tool, refusal_text, result_text
-from actions.api.errors import ApiError, invalid_request
+from actions.api.calls import CallContext, answer, is_call_sid
+from actions.api.errors import invalid_request
 from actions.api.tools import TRANSFER_TOOL
 from actions.handoffs import sip
 from actions.handoffs.destinations import agent_handoffs, choose
@@ -97,25 +97,16 @@ def call_context(message: dict, tool_call_id: str = "") -> CallContext:
     return CallContext(
         conversation_id=str(call_id)[:MAX_CONVERSATION_ID] if call_id is not None else "",
         caller_number=number if isinstance(number, str) else "",
-        call_sid=provider_id if twilio and _is_call_sid(provider_id) else "",
+        call_sid=provider_id if twilio and is_call_sid(provider_id) else "",
         idempotency_key=f"vapi:{tool_call_id}" if tool_call_id else "",
     )
 
 
-def _is_call_sid(value) -> bool:
-    return isinstance(value, str) and value.startswith("CA") and len(value) <= 64
-
-
 def _result(key: ApiKey, tool_call: tuple, message: dict) -> dict:
     call_id, name, arguments = tool_call
-    answer = {"name": name, "toolCallId": call_id}
-    try:
-        answer["result"] = result_text(
-            call_tool(key, name, arguments, call_context(message, call_id))
-        )
-    except ApiError as exc:
-        answer["error"] = refusal_text(exc)
-    return answer
+    done = answer(key, name, arguments, call_context(message, call_id))
+    done.pop("code", None)  # Vapi's result holds a result or an error, nothing else
+    return {"name": name, "toolCallId": call_id, **done}
 
 
 def _names_in_destination(destination) -> list[str]:

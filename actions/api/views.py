@@ -12,10 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 from actions.api import mcp as mcp_server
 from actions.api.auth import api_view
 from actions.api.bodies import MAX_VAPI_BODY_BYTES, read_json
+from actions.api.elevenlabs import webhook_tool
 from actions.api.errors import ApiError
 from actions.api.handoffs import invoke_handoff
 from actions.api.invoke import invoke_action
 from actions.api.openapi import document
+from actions.api.retell import custom_function
 from actions.api.tools import agent_tools
 from actions.api.vapi import server_message, transfer_destination
 from actions.models import Message
@@ -56,6 +58,18 @@ def vapi_transfer_destination(request):
 def vapi(request):
     """Vapi's server URL: tool-calls and transfer-destination-request, answered with HTTP 200."""
     return JsonResponse(server_message(request.api_key, read_json(request, MAX_VAPI_BODY_BYTES)))
+
+
+@api_view("POST")
+def retell(request):
+    """Retell's custom functions, signed by the agent's Retell API key; answered with 200."""
+    return JsonResponse(custom_function(request.api_key, request))
+
+
+@api_view("POST")
+def elevenlabs(request, name):
+    """An ElevenLabs webhook tool: the arguments and the call's system variables; 200."""
+    return JsonResponse(webhook_tool(request.api_key, name, read_json(request)))
 
 
 @csrf_exempt

@@ -1,5 +1,6 @@
 """The one place that answers credential questions: which Twilio account a channel, a
-webhook or an agent's live-call redirect uses, and why a channel cannot send.
+webhook or an agent's live-call redirect uses, why a channel cannot send, and the Retell API
+key that verifies an agent's Retell requests.
 
 A channel's own Account SID and auth token come first; what it lacks comes from the
 deployment's TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN, so a deployment can keep credentials out
@@ -24,6 +25,12 @@ def resolve(account_sid: str, auth_token_encrypted: str) -> tuple[str, str]:
 def for_channel(channel) -> tuple[str, str]:
     """The credentials a channel (a MessagingChannel, or the send path's ChannelRef) sends with."""
     return resolve(channel.account_sid, channel.auth_token_encrypted)
+
+
+def retell_api_key(agent) -> str:
+    """The Retell API key that verifies Retell's signatures for this agent, or ""."""
+    encrypted = agent.retell_api_key_encrypted
+    return crypto.decrypt(encrypted) if encrypted else ""
 
 
 def missing(account_sid: str, has_token: bool) -> list[str]:

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from actions.common import crypto
 from actions.common.validation import validate_identifier
 from actions.models.channel import Environment
 
@@ -57,10 +58,15 @@ class Agent(models.Model):
         help_text="Text messages it may send within one conversation in any 24 hours; blank "
         "for the default (TEXTS_PER_CONVERSATION).",
     )
+    # The Retell API key that signs Retell's requests (X-Retell-Signature), encrypted; read
+    # only by channels/credentials.py. Written, never shown.
+    retell_api_key_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=["actions", "handoffs"])
+    history = HistoricalRecords(
+        m2m_fields=["actions", "handoffs"], excluded_fields=["retell_api_key_encrypted"]
+    )
 
     class Meta:
         ordering = ["name"]
@@ -69,6 +75,13 @@ class Agent(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def has_retell_api_key(self) -> bool:
+        return bool(self.retell_api_key_encrypted)
+
+    def set_retell_api_key(self, key: str) -> None:
+        self.retell_api_key_encrypted = crypto.encrypt(key) if key else ""
 
     @property
     def request_limit(self) -> int:
