@@ -7,8 +7,9 @@ A PolyAI `config/sms_templates.yaml` (`sms_templates:`, each with `name`, `text`
 optional `env_phone_numbers`) becomes send-text actions, one per template, sending to the
 caller's number through a channel whose per-environment senders are the template's numbers:
 an existing channel with the same senders, else one made for them, `sms_<template name>`.
-`{{vrbl:name}}` placeholders become `{{ .variables.name }}`; any other placeholder has no
-equivalent and is a problem at the template's `text`.
+`{{vrbl:name}}` placeholders become `{{ with .variables.name }}{{ . }}{{ end }}` (tested first,
+as every variable a message reads must be); any other placeholder has no equivalent and is a
+problem at the template's `text`.
 
 Problems are reported at the PolyAI file's own places (`sms_templates[0].env_phone_numbers.live`).
 """
@@ -59,10 +60,11 @@ class Translated(NamedTuple):
 
 
 def translate_text(text: str) -> tuple[str, list[str]]:
-    """PolyAI's `{{vrbl:name}}` -> `{{ .variables.name }}`; also the placeholders left as they are.
+    """PolyAI's `{{vrbl:name}}` -> `{{ with .variables.name }}{{ . }}{{ end }}`; also the
+    placeholders left as they are.
 
     A name that a template cannot read as a field (`{{vrbl:caller-name}}`) is read with
-    `index`: `{{ index .variables "caller-name" }}`.
+    `index`: `{{ with index .variables "caller-name" }}{{ . }}{{ end }}`.
     """
     untranslatable: list[str] = []
 
@@ -72,9 +74,15 @@ def translate_text(text: str) -> tuple[str, list[str]]:
             untranslatable.append(match[0])
             return match[0]
         name = variable["name"]
+        # Tested first: a variable the conversation does not have writes nothing, and never
+        # stops the send (a message may not read a variable it does not test).
         if FIELD_CHAIN_RE.match(name):
-            return "{{ .variables." + name + " }}"
-        return "{{ index .variables " + json.dumps(name, ensure_ascii=False) + " }}"
+            return "{{ with .variables." + name + " }}{{ . }}{{ end }}"
+        return (
+            "{{ with index .variables "
+            + json.dumps(name, ensure_ascii=False)
+            + " }}{{ . }}{{ end }}"
+        )
 
     return PLACEHOLDER_RE.sub(replace, text), untranslatable
 

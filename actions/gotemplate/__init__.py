@@ -15,7 +15,7 @@ import functools
 from .builtins import BUILTIN_NAMES
 from .errors import TemplateError, TemplateExecError, TemplateLimitError, TemplateSyntaxError
 from .executor import MISSINGKEY_MODES, Compiler, execute
-from .fields import field_chains
+from .fields import field_chains, unguarded_field_chains
 from .parser import parse_trees
 
 __all__ = [
@@ -34,7 +34,7 @@ _CACHE_SIZE = 512
 class Template:
     """A parsed template: execute it on data, or ask which fields it reads."""
 
-    __slots__ = ("source", "name", "_trees", "_compiled", "_fields")
+    __slots__ = ("source", "name", "_trees", "_compiled", "_fields", "_unguarded")
 
     def __init__(self, source, name="tmpl"):
         if not isinstance(source, str):
@@ -58,6 +58,7 @@ class Template:
                 f"template: {name}: internal error: {e!r}", name=name
             ) from None
         self._fields = None
+        self._unguarded = None
 
     def execute(self, data, missingkey="default"):
         """The output of the template on data (what ``json.loads`` gives).
@@ -84,6 +85,13 @@ class Template:
         if self._fields is None:
             self._fields = frozenset(field_chains(self._trees, self.name))
         return set(self._fields)
+
+    def unguarded_fields(self):
+        """The field chains of ``fields()`` read at least once where a missing key stops the
+        template: outside every ``if``/``with``/``range`` whose condition reads the chain."""
+        if self._unguarded is None:
+            self._unguarded = frozenset(unguarded_field_chains(self._trees, self.name))
+        return set(self._unguarded)
 
     def __repr__(self):
         return f"Template({self.source!r})"

@@ -16,6 +16,11 @@ from the root data (a tuple of keys), or None when the value does not come from 
 * ``template "name" .x`` reads the template's fields with ``.`` (and ``$``) as ``("x",)``.
   A template that calls itself again is not followed into the recursion.
 * Only chains that are evaluated count: a bare ``.`` or ``$`` reads no field.
+
+``unguarded_field_chains`` keeps the chains read at least once where a missing key stops the
+template: outside every ``if``, ``with`` and ``range`` whose condition reads the chain (or a
+prefix of it: inside ``with .p``, ``.q`` is guarded by ``.p``). A chain read only in such a
+condition, or inside its body, is guarded; the ``else`` branch is not.
 """
 
 from .nodes import (
@@ -45,6 +50,8 @@ class _Analysis:
     def __init__(self, trees):
         self.trees = trees
         self.found = set()
+        self.unguarded = set()
+        self.guards = []  # the chains the enclosing if/with/range conditions read
         self.visited = set()
         self.active = []
         self.visits = 0
@@ -52,6 +59,18 @@ class _Analysis:
     def record(self, path):
         if path:
             self.found.add(path)
+            if not any(path[: len(guard)] == guard for guard in self.guards):
+                self.unguarded.add(path)
+
+    def condition(self, pipe, dot, vars_, ranging=False):
+        """A branch's pipeline: the chains it reads are guards (of themselves too)."""
+        found, self.found = self.found, set()
+        unguarded = self.unguarded
+        self.unguarded = set()
+        value = self.pipeline(pipe, dot, vars_, ranging)
+        read = self.found
+        self.found, self.unguarded = found | read, unguarded
+        return value, [path for path in read if path]
 
     # -- nodes --
 
@@ -78,22 +97,27 @@ class _Analysis:
             self.pipeline(node.pipe, dot, vars_)
         elif isinstance(node, (IfNode, WithNode)):
             mark = len(vars_)
-            value = self.pipeline(node.pipe, dot, vars_)
-            self.walk_list(node.list, value if isinstance(node, WithNode) else dot, vars_)
+            value, guards = self.condition(node.pipe, dot, vars_)
+            self.guarded(node.list, value if isinstance(node, WithNode) else dot, vars_, guards)
             if node.else_list is not None:
                 self.walk_list(node.else_list, dot, vars_)
             del vars_[mark:]
         elif isinstance(node, RangeNode):
             mark = len(vars_)
-            value = self.pipeline(node.pipe, dot, vars_, ranging=True)
+            value, guards = self.condition(node.pipe, dot, vars_, ranging=True)
             element = None if value is None else value + (ELEMENT,)
-            self.walk_list(node.list, element, vars_)
+            self.guarded(node.list, element, vars_, guards)
             if node.else_list is not None:
                 self.walk_list(node.else_list, dot, vars_)
             del vars_[mark:]
         elif isinstance(node, TemplateNode):
             value = self.pipeline(node.pipe, dot, vars_) if node.pipe is not None else None
             self.run_template(node.name, value)
+
+    def guarded(self, lst, dot, vars_, guards):
+        self.guards.extend(guards)
+        self.walk_list(lst, dot, vars_)
+        del self.guards[len(self.guards) - len(guards) :]
 
     # -- expressions: each returns the path of its value, or None --
 
@@ -186,3 +210,10 @@ def field_chains(trees, name="tmpl"):
     analysis = _Analysis(trees)
     analysis.run_template(name, ())
     return analysis.found
+
+
+def unguarded_field_chains(trees, name="tmpl"):
+    """The field chains read at least once outside a condition that reads them."""
+    analysis = _Analysis(trees)
+    analysis.run_template(name, ())
+    return analysis.unguarded

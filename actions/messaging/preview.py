@@ -74,10 +74,13 @@ def sample_fields(effective: dict, posted: dict | None) -> list[SampleField]:
     return fields
 
 
-def sample_parameters(fields: list[SampleField]) -> dict:
-    """The typed values an agent would send, from the sample inputs (empty ones left out)."""
+def sample_parameters(fields: list[SampleField], omit_optional: bool = False) -> dict:
+    """The typed values an agent would send, from the sample inputs (empty ones left out, and
+    every optional one with omit_optional: what the message is when the agent sends none)."""
     values = {}
     for sample in fields:
+        if omit_optional and not sample.required:
+            continue
         raw = sample.value.strip() if sample.kind != "text" else sample.value
         if raw == "":
             continue

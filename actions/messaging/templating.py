@@ -8,6 +8,8 @@ The data a template sees at call time:
     .conversation_id  the agent's id of the call
 """
 
+import functools
+
 from django.core.exceptions import ValidationError
 
 from actions import gotemplate
@@ -35,8 +37,10 @@ def describe_error(exc: "gotemplate.TemplateError") -> str:
     return f"{', '.join(where).capitalize()}: {exc.detail}" if where else exc.detail
 
 
-def check_template(source: str, declared: set[str]) -> None:
-    """Refuse a template that cannot parse, or that reads a field that will not exist."""
+def check_template(source: str, declared: set[str], required: set[str] | None = None) -> None:
+    """Refuse a template that cannot parse, that reads a field that will not exist, or that
+    reads one that may be missing (an optional parameter, a variable) where a missing value
+    stops the send: outside an {{ if }} or {{ with }} that tests it."""
     try:
         template = gotemplate.parse(source)
     except gotemplate.TemplateError as exc:
@@ -63,14 +67,77 @@ def check_template(source: str, declared: set[str]) -> None:
             problems.append(f"{dotted} does not exist: the contact has only .contact.phone_number.")
         elif root == "conversation_id" and len(chain) > 1:
             problems.append(f"{dotted} does not exist: .conversation_id is text.")
+    if required is not None:
+        problems += _unguarded_problems(template, declared, required)
     if problems:
         raise ValidationError(problems)
+
+
+def _unguarded_problems(template, declared: set[str], required: set[str]) -> list[str]:
+    problems = []
+    seen = set()
+    for chain in sorted(template.unguarded_fields()):
+        if len(chain) < 2 or chain[1] == "*" or chain[:2] in seen:
+            continue
+        root, name = chain[0], chain[1]
+        field = f".{root}.{name}"
+        fix = (
+            f"Write it inside {{{{ with {field} }}}}…{{{{ . }}}}…{{{{ end }}}} (or "
+            f"{{{{ if {field} }}}}…{{{{ end }}}}) so the text is left out when it is missing"
+        )
+        if root == "parameters" and name in declared and name not in required:
+            seen.add(chain[:2])
+            problems.append(
+                f"{field} reads the optional parameter “{name}” outside {{{{ if }}}} or "
+                f"{{{{ with }}}}: when the agent leaves it out, nothing can be sent. {fix}, or "
+                "make the parameter required."
+            )
+        elif root == "variables":
+            seen.add(chain[:2])
+            problems.append(
+                f"{field} reads the variable “{name}” outside {{{{ if }}}} or {{{{ with }}}}: "
+                f"when the agent does not send it, nothing can be sent. {fix}, or ask for it as "
+                "a required parameter instead."
+            )
+    return problems
 
 
 def is_template(source: str) -> bool:
     return "{{" in (source or "")
 
 
+@functools.lru_cache(maxsize=512)
+def _guarded_chains(source: str) -> tuple[tuple[str, ...], ...]:
+    """The chains of parameters and variables the template reads only where their absence is
+    tested (inside an if/with/range that reads them): those may be missing from the data."""
+    template = gotemplate.parse(source)
+    unguarded = template.unguarded_fields()
+    return tuple(
+        chain
+        for chain in sorted(template.fields() - unguarded)
+        if len(chain) > 1 and chain[0] in ("parameters", "variables")
+    )
+
+
+def _absent_as_nil(node, chain):
+    """node with the first missing key of chain present as nil (a copy; node is unchanged)."""
+    if not chain or chain[0] == "*" or not isinstance(node, dict):
+        return node
+    key = chain[0]
+    if key not in node:
+        return {**node, key: None}
+    child = _absent_as_nil(node[key], chain[1:])
+    return node if child is node[key] else {**node, key: child}
+
+
 def render(source: str, data: dict) -> str:
-    """Render for sending: a missing key is an error, never `<no value>` in a message."""
+    """Render for sending: a missing key is an error, never `<no value>` in a message — except
+    where the template tests it first ({{ if .parameters.note }}, {{ with .variables.name }}):
+    there a missing value is nil, so the test is false and its text left out."""
+    try:
+        guarded = _guarded_chains(source)
+    except gotemplate.TemplateError:
+        guarded = ()  # rendering reports the syntax error
+    for chain in guarded:
+        data = _absent_as_nil(data, chain)
     return gotemplate.render(source, data, missingkey="error")

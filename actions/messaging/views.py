@@ -83,11 +83,11 @@ def page_context(request, form, action, *, quiet=False, note="", posted=None) ->
     if not isinstance(variables, dict):
         variables = {}
     sig = preview.signature(effective)
+    omit_optional = bool((posted or {}).get("sample_omit_optional"))
     result = None
     if not quiet:
-        result = preview.build(
-            action, preview.sample_parameters(samples), contact, variables, schema_ok
-        )
+        parameters = preview.sample_parameters(samples, omit_optional)
+        result = preview.build(action, parameters, contact, variables, schema_ok)
     return {
         "form": form,
         "action": action,
@@ -96,6 +96,7 @@ def page_context(request, form, action, *, quiet=False, note="", posted=None) ->
         "samples": samples,
         "sample_contact": contact,
         "sample_variables": variables_text,
+        "omit_optional": omit_optional,
         "variables_error": variables_error,
         "signature": sig,
         "samples_changed": posted is not None and posted.get("sample_signature") != sig,
@@ -237,7 +238,9 @@ def action_try(request, pk):
         "conversation_id": f"try-{uuid.uuid4().hex[:12]}",
         "contact": {"phone_number": request.POST.get("sample_contact", "")},
         "variables": variables,
-        "parameters": preview.sample_parameters(samples),
+        "parameters": preview.sample_parameters(
+            samples, bool(request.POST.get("sample_omit_optional"))
+        ),
     }
     message = None
     try:

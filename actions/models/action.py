@@ -106,9 +106,10 @@ class SendTextAction(models.Model):
                 errors["parameters_schema"] = clashes
                 schema_ok = False
         declared = schemas.declared_parameters(self.effective_schema()) if schema_ok else None
+        required = set(self.effective_schema().get("required", [])) if schema_ok else None
 
         if self.message_template.strip():
-            problems = self._template_problems(self.message_template, declared)
+            problems = self._template_problems(self.message_template, declared, required)
             if problems:
                 errors["message_template"] = problems
 
@@ -119,7 +120,9 @@ class SendTextAction(models.Model):
                     "Enter a phone number or a template such as {{ .parameters.phone_number }}."
                 ]
             elif templating.is_template(self.recipient_template):
-                problems = self._template_problems(self.recipient_template, declared)
+                # A recipient that is missing is "no number", which the agent is told in plain
+                # words (recipient_unavailable): only the message must not stop on one.
+                problems = self._template_problems(self.recipient_template, declared, None)
                 if problems:
                     errors["recipient_template"] = problems
             else:
@@ -131,10 +134,12 @@ class SendTextAction(models.Model):
             raise ValidationError(errors)
 
     @staticmethod
-    def _template_problems(source: str, declared: set[str] | None) -> list[str]:
+    def _template_problems(
+        source: str, declared: set[str] | None, required: set[str] | None
+    ) -> list[str]:
         try:
             # Without a valid schema, only the syntax can be checked.
-            templating.check_template(source, declared if declared is not None else _ANY)
+            templating.check_template(source, declared if declared is not None else _ANY, required)
         except ValidationError as exc:
             return exc.messages
         return []

@@ -65,7 +65,11 @@ def test_the_summary_action_with_an_empty_message_gets_the_message_parameter():
 
 def test_a_json_schema_is_accepted_in_json_mode():
     channel = make_channel()
-    schema = {"type": "object", "properties": {"code": {"type": "string", "minLength": 4}}}
+    schema = {
+        "type": "object",
+        "properties": {"code": {"type": "string", "minLength": 4}},
+        "required": ["code"],
+    }
     data = form_data(
         channel,
         schema_mode="json",
@@ -265,7 +269,11 @@ def test_switching_a_table_to_json_and_back_keeps_the_parameters(client, admin_u
 def test_a_schema_the_table_cannot_show_stays_in_json_with_a_note(client, admin_user):
     channel = make_channel()
     client.force_login(admin_user)
-    schema = {"type": "object", "properties": {"code": {"type": "string", "minLength": 4}}}
+    schema = {
+        "type": "object",
+        "properties": {"code": {"type": "string", "minLength": 4}},
+        "required": ["code"],
+    }
     data = form_data(channel, schema_mode="json", parameters_schema=json.dumps(schema))
     data.update({"params-TOTAL_FORMS": "0", "op": "to_table"})
     html = client.post("/actions/new/", data).content.decode()
@@ -329,3 +337,84 @@ def test_a_template_ranging_over_the_parameters_is_accepted():
     )
     form = SendTextActionForm(data, instance=SendTextAction())
     assert form.is_valid(), form.errors
+
+
+def test_an_optional_parameter_or_a_variable_read_untested_is_refused_with_the_fix():
+    channel = make_channel()
+    schema = {
+        "type": "object",
+        "properties": {"ref": {"type": "string"}, "note": {"type": "string"}},
+        "required": ["ref"],
+    }
+    errors = errors_of(
+        channel,
+        schema_mode="json",
+        parameters_schema=json.dumps(schema),
+        message_template="Ref {{ .parameters.ref }}. {{ .parameters.note }} {{ .variables.name }}",
+    )
+    note, name = errors["message_template"]
+    assert note.startswith(".parameters.note reads the optional parameter “note” outside")
+    assert "{{ with .parameters.note }}…{{ . }}…{{ end }}" in note
+    assert "make the parameter required" in note
+    assert name.startswith(".variables.name reads the variable “name” outside")
+
+
+def test_tested_optional_values_are_accepted_and_left_out_when_missing(client):
+    from actions.messaging import templating
+
+    channel = make_channel()
+    schema = {"type": "object", "properties": {"note": {"type": "string"}}}
+    template = (
+        "Booked.{{ with .parameters.note }} Note: {{ . }}{{ end }}"
+        "{{ if .variables.name }} Bye {{ .variables.name }}.{{ end }}"
+    )
+    data = form_data(
+        channel,
+        schema_mode="json",
+        parameters_schema=json.dumps(schema),
+        message_template=template,
+    )
+    form = SendTextActionForm(data, instance=SendTextAction())
+    assert form.is_valid(), form.errors
+    render = templating.render
+    assert render(template, templating.template_data({}, {}, "", "")) == "Booked."
+    both = templating.template_data({"note": "2 guests"}, {"name": "Ann"}, "", "")
+    assert render(template, both) == "Booked. Note: 2 guests Bye Ann."
+
+
+def test_a_recipient_template_may_read_a_variable_untested():
+    channel = make_channel()
+    form = SendTextActionForm(
+        form_data(
+            channel, recipient_mode="custom", recipient_template="{{ .variables.customer_phone }}"
+        ),
+        instance=SendTextAction(),
+    )
+    assert form.is_valid(), form.errors
+
+
+def test_the_preview_can_leave_the_optional_parameters_out(client, admin_user):
+    channel = make_channel()
+    client.force_login(admin_user)
+    schema = {
+        "type": "object",
+        "properties": {"ref": {"type": "string"}, "note": {"type": "string"}},
+        "required": ["ref"],
+    }
+    data = {
+        **form_data(
+            channel,
+            schema_mode="json",
+            parameters_schema=json.dumps(schema),
+            message_template="Ref {{ .parameters.ref }}."
+            "{{ with .parameters.note }} {{ . }}{{ end }}",
+        ),
+        "sample-ref": "R1",
+        "sample-note": "Window seat",
+    }
+    html = client.post("/actions/preview/", data, headers={"HX-Request": "true"}).content.decode()
+    assert "Ref R1. Window seat" in html
+    data["sample_omit_optional"] = "1"
+    html = client.post("/actions/preview/", data, headers={"HX-Request": "true"}).content.decode()
+    assert "Ref R1." in html and "Ref R1. Window seat" not in html
+    assert 'name="sample_omit_optional" value="1" checked' in html

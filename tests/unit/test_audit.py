@@ -126,6 +126,9 @@ def test_a_parameters_schema_change_is_summarised_by_parameter(admin):
             "params-1-type": "text",
             "params-1-description": "The day the guest arrives",
             "params-1-format": "",
+            # An optional parameter is read inside a with.
+            "message_template": "Booked.{{ with .parameters.booking_reference }} Ref {{ . }}"
+            "{{ end }}",
         },
     )
     del data["params-0-required"]

@@ -542,8 +542,9 @@ def test_polyai_variables_become_template_variables(twilio_env):
 
     confirmation = SendTextAction.objects.get(name="booking_confirmation")
     assert confirmation.message_template == (
-        "Hi {{ .variables.customer_name }}, your booking for {{ .variables.booking_date }} is "
-        "confirmed. Reference: {{ .variables.booking_ref }}"
+        "Hi {{ with .variables.customer_name }}{{ . }}{{ end }}, your booking for "
+        "{{ with .variables.booking_date }}{{ . }}{{ end }} is confirmed. Reference: "
+        "{{ with .variables.booking_ref }}{{ . }}{{ end }}"
     )
     assert confirmation.description == (
         "Sends the booking confirmation text message to the caller: “Hi [customer_name], your "
@@ -551,7 +552,8 @@ def test_polyai_variables_become_template_variables(twilio_env):
     )
     code = SendTextAction.objects.get(name="verification_code")
     assert code.message_template == (
-        'Your code is {{ index .variables "verification-code" }}. It expires in 10 minutes.'
+        'Your code is {{ with index .variables "verification-code" }}{{ . }}{{ end }}. It '
+        "expires in 10 minutes."
     )
     # A template without numbers goes through the one channel there is, as PolyAI's would.
     assert code.channel == confirmation.channel
