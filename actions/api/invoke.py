@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection
 
 from actions import gotemplate
 from actions.agents.limits import CONVERSATION_TEXTS, RECIPIENT_TEXTS, TEXT_WINDOW
+from actions.api import plain
 from actions.api.bodies import invoke_body
 from actions.api.errors import ApiError, invalid_request
 from actions.api.tools import TRANSFER_TOOL
@@ -60,8 +61,14 @@ def accepted(message: Message) -> dict:
 
 
 def check_parameters(action, effective: dict, parameters: dict) -> None:
-    """Validate against the effective schema; undeclared parameters are refused too."""
+    """Validate against the effective schema; undeclared parameters are refused too.
+
+    `details` keep each problem's JSON pointer and the validator's words; `say` names every
+    problem in plain words (api/plain.py): what to ask the caller for, what to correct.
+    """
     problems = []
+    missing = []  # labels of required values not sent: the caller is asked for them
+    wrong = []  # plain clauses about values sent but not valid
     declared = effective.get("properties", {})
     for name in parameters:
         if name not in declared:
@@ -71,28 +78,32 @@ def check_parameters(action, effective: dict, parameters: dict) -> None:
                     "message": f"“{name}” is not a parameter of {action.name}.",
                 }
             )
-    missing = []
+            wrong.append(f"“{name}” is not something {action.name} takes (leave it out)")
     validator = schemas.ParametersValidator(effective)
     for error in sorted(validator.iter_errors(parameters), key=lambda e: list(e.absolute_path)):
         path = "/parameters" + "".join(f"/{p}" for p in error.absolute_path)
         if error.validator == "required":
             name = error.message.split("'")[1] if "'" in error.message else ""
-            missing.append(name)
-            path = f"/parameters/{name}"
+            properties = (
+                error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+            )
+            missing.append(plain.label(name, properties.get(name, {})))
+            path = f"{path}/{name}"
             message = f"“{name}” is required."
         else:
             message = error.message
+            wrong.append(plain.problem(error, _what(error, declared)))
         problems.append({"path": path, "message": message})
     if not problems:
         return
-    if missing:
-        wanted = [_describe(name, declared.get(name, {})) for name in missing]
-        say = f"Ask the caller for {_join(wanted)}, then call {action.name} again."
+    again = f"call {action.name} again"
+    clauses = "; ".join(wrong)
+    if missing and not wrong:
+        say = f"Ask the caller for {plain.join(missing)}, then {again}."
+    elif not missing:
+        say = f"Correct {'this' if len(wrong) == 1 else 'these'}, then {again}: {clauses}."
     else:
-        say = (
-            f"Some values were not valid ({problems[0]['path']}: {problems[0]['message']}). "
-            f"Correct them and call {action.name} again."
-        )
+        say = f"Ask the caller for {plain.join(missing)}. Also correct: {clauses}. Then {again}."
     raise ApiError(
         400,
         "invalid_parameters",
@@ -102,15 +113,18 @@ def check_parameters(action, effective: dict, parameters: dict) -> None:
     )
 
 
-def _describe(name: str, prop: dict) -> str:
-    description = prop.get("description") if isinstance(prop, dict) else None
-    if description and len(description) < 80:
-        return description[0].lower() + description[1:].rstrip(".")
-    return name.replace("_", " ")
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _what(error, declared: dict) -> str:
+    """The label of the value an error is about: the parameter, or an item or field in it."""
+    path = list(error.absolute_path)
+    if not path:
+        return "the parameters"
+    top = plain.label(str(path[0]), declared.get(path[0], {}))
+    if len(path) == 1:
+        return f"the {top}" if not top.startswith("the ") else top
+    leaf = path[-1]
+    if isinstance(leaf, int):
+        return f"item {leaf + 1} of the {top}"
+    return f"the {plain.label(str(leaf), error.schema)} in the {top}"
 
 
 # The fields an invoke never reads stay deferred (Django loads one if it is read after all).
