@@ -92,6 +92,12 @@ def check_parameters(action, effective: dict, parameters: dict) -> None:
             message = f"“{name}” is required."
         else:
             message = error.message
+            if error.validator == "maxLength" and isinstance(error.instance, str):
+                # Not the validator's words: they would echo the whole text back.
+                message = (
+                    f"Is {len(error.instance):,} characters long; at most "
+                    f"{error.validator_value:,}."
+                )
             wrong.append(plain.problem(error, _what(error, declared)))
         problems.append({"path": path, "message": message})
     if not problems:
@@ -282,19 +288,7 @@ def send_action(
     try:
         to = sending.resolve_recipient(action, data)
     except sending.RecipientUnavailable as exc:
-        raise cannot_send(
-            action,
-            "recipient_unavailable",
-            f"No number to send the text message to: {exc}",
-            say=(
-                "Tell the caller you cannot send the text message because you do not have "
-                "their number. Ask for a number to send it to, or offer to transfer them."
-            ),
-            offer=(
-                "Tell the caller you cannot send the text message because you do not have "
-                "their number. Ask for a number to send it to, or"
-            ),
-        ) from None
+        raise no_recipient(action, exc) from None
     try:
         text = sending.render_body(action, data)
     except gotemplate.TemplateError as exc:
@@ -312,8 +306,9 @@ def send_action(
             details=[{"path": "/parameters/message", "message": "The message is empty."}],
             say="Write the text message to send, then call again.",
         )
-    if len(text) > sms.MAX_BODY_CHARACTERS:
-        raise too_long(action, text)
+    analysis = sms.analyse(text)
+    if analysis.segments > action.max_segments or analysis.too_long:
+        raise too_long(action, text, analysis)
     channel = action.channel
     sender = channel.sender_for(environment)
     held = hold_texts(action, agent, to, request.conversation_id)
@@ -397,6 +392,44 @@ def hold_texts(
     return HeldTexts(counts)
 
 
+def no_recipient(action: SendTextAction, exc: "sending.RecipientUnavailable") -> ApiError:
+    """Nothing to send to. The agent is told to ask for a number only where the tool takes
+    one (the action asks for a number, and the caller's is unknown or the one given is not
+    usable); otherwise it is told the text cannot be sent, and offered the fallback."""
+    message = f"No number to send the text message to: {exc}"
+    again = f"then call {action.name} again with {schemas.NUMBER_PARAMETER} set to it"
+    if exc.given:
+        say = (
+            "The number the caller gave is not a phone number that can be texted. Ask them for "
+            "it again, digit by digit and with the country code if it is not a local number, "
+            f"{again}."
+        )
+        return ApiError(
+            400,
+            "invalid_parameters",
+            message,
+            details=[{"path": f"/parameters/{schemas.NUMBER_PARAMETER}", "message": str(exc)}],
+            say=say,
+        )
+    if action.asks_for_number and "is empty" in str(exc):
+        return ApiError(
+            422,
+            "recipient_unavailable",
+            message,
+            say=f"The caller's number is not known on this call. Ask them for the number to send "
+            f"the text message to, {again}.",
+        )
+    return cannot_send(
+        action,
+        "recipient_unavailable",
+        message,
+        say="Tell the caller you cannot send the text message because their number is not "
+        "available on this call; offer another way to help.",
+        offer="Tell the caller you cannot send the text message because their number is not "
+        "available on this call;",
+    )
+
+
 def recipient_limit_reached(action: SendTextAction, amount: int) -> ApiError:
     return cannot_send(
         action,
@@ -421,10 +454,23 @@ def conversation_limit_reached(action: SendTextAction, amount: int) -> ApiError:
     )
 
 
-def too_long(action: SendTextAction, text: str) -> ApiError:
-    """400: the body is longer than a provider sends as one message (Twilio: 1,600 characters)."""
-    limit = sms.MAX_BODY_CHARACTERS
-    written = f"The message would be {len(text):,} characters long; at most {limit:,} are sent."
+def too_long(action: SendTextAction, text: str, analysis: "sms.SmsAnalysis") -> ApiError:
+    """400: the body needs more segments than the action sends (or more characters than a
+    provider takes: Twilio, 1,600); `say` tells the agent how much shorter to write it."""
+    limit = action.max_segments
+    room = sms.fitting_units(analysis.encoding, limit)
+    over = analysis.units - room
+    written = (
+        f"The message would be {analysis.characters:,} characters, {analysis.segments} SMS "
+        f"segments in {analysis.encoding}; this action sends at most {limit} "
+        f"({room:,} {analysis.encoding} characters)."
+    )
+    if analysis.too_long and analysis.segments <= limit:
+        over = analysis.characters - sms.MAX_BODY_CHARACTERS
+        written = (
+            f"The message would be {analysis.characters:,} characters long; at most "
+            f"{sms.MAX_BODY_CHARACTERS:,} are sent."
+        )
     if (action.message_template or "").strip():
         return ApiError(
             400,
@@ -432,14 +478,20 @@ def too_long(action: SendTextAction, text: str) -> ApiError:
             written,
             details=[{"path": "/parameters", "message": written}],
             say="Some of the values are too long for a text message. Use shorter values, then "
-            "call again.",
+            f"call {action.name} again.",
         )
+    unicode = (
+        " (it uses characters outside the basic SMS alphabet, so fewer fit in each segment)"
+        if analysis.encoding == "UCS-2"
+        else ""
+    )
     return ApiError(
         400,
         "invalid_parameters",
         written,
         details=[{"path": "/parameters/message", "message": written}],
-        say=f"Write a shorter text message, at most {limit:,} characters, then call again.",
+        say=f"The text message is too long{unicode}: shorten it by at least {over:,} characters, "
+        f"to at most {room:,}, then call {action.name} again.",
     )
 
 

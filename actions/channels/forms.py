@@ -30,6 +30,7 @@ class ChannelForm(forms.ModelForm):
             "sender_sandbox",
             "sender_pre_release",
             "sender_live",
+            "default_country",
             "account_sid",
         ]
         help_texts = {

@@ -23,26 +23,46 @@ E164_HINT = (
 )
 
 
-def normalise_e164(value: str) -> str:
+def normalise_e164(value: str, country: str | None = None) -> str:
     """`+1 (555) 123-4567` -> `+15551234567`; anything that cannot be a phone number is refused.
 
-    Numbers are checked for a possible length per country, not against allocation tables,
-    so that Twilio's test numbers and fictional 555 numbers are accepted.
+    With a country (`GB`), a national number is read as that country's: `07700 900123` ->
+    `+447700900123`. Numbers are checked for a possible length per country, not against
+    allocation tables, so that Twilio's test numbers and fictional 555 numbers are accepted.
     """
     text = (value or "").strip()
     if not PHONE_CHARACTERS_RE.match(text):
         raise ValidationError(f"“{text}” is not a phone number: use digits only. {E164_HINT}")
-    if not text.startswith("+"):
+    if not text.startswith("+") and not country:
         raise ValidationError(f"“{text}” is not an international phone number. {E164_HINT}")
     try:
-        number = phonenumbers.parse(text, None)
+        number = phonenumbers.parse(text, None if text.startswith("+") else country)
     except phonenumbers.NumberParseException:
         raise ValidationError(f"“{text}” is not a phone number. {E164_HINT}") from None
     if not phonenumbers.is_possible_number(number):
-        raise ValidationError(
-            f"“{text}” has the wrong number of digits for its country code. {E164_HINT}"
-        )
+        where = "its country code" if text.startswith("+") else f"a number in {country}"
+        raise ValidationError(f"“{text}” has the wrong number of digits for {where}. {E164_HINT}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_country(code: str) -> bool:
+    """A two-letter region phone numbers know (ISO 3166-1 alpha-2, as libphonenumber has it)."""
+    return code in phonenumbers.SUPPORTED_REGIONS
+
+
+def country_of(number: str) -> str | None:
+    """The region of an E.164 number (`+447700900123` -> `GB`), or None (a Messaging Service)."""
+    if not (number or "").startswith("+"):
+        return None
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    # The number's own region where it is valid, else its country code's main one (+44: GB).
+    region = phonenumbers.region_code_for_number(parsed) or (
+        phonenumbers.region_code_for_country_code(parsed.country_code)
+    )
+    return region if region and region != "ZZ" else None
 
 
 def normalise_sender(value: str) -> str:

@@ -10,7 +10,7 @@ NOUN = "channel"
 MODEL = MessagingChannel
 # The environments a channel has a sender of its own for, in the order the file gives them.
 ENVIRONMENTS = tuple(Environment.values)
-KEYS = ("name", "provider", "sender", "env_senders")
+KEYS = ("name", "provider", "sender", "env_senders", "default_country")
 # Keys that are refused with their own explanation rather than as unknown.
 NEVER_IN_FILE = {
     "account_sid": "the Twilio Account SID is a credential, and credentials are never part "
@@ -23,6 +23,7 @@ PLACES = {
     "name": ("name",),
     "provider": ("provider",),
     "sender": ("sender",),
+    "default_country": ("default_country",),
     **{f"sender_{e}": ("env_senders", e) for e in ENVIRONMENTS},
 }
 
@@ -38,6 +39,8 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         "sender": fields.text("sender"),
         "env_senders": senders,
     }
+    if country := fields.text("default_country"):  # written only when set, as exported
+        fields.item.values["default_country"] = country
     return fields.item
 
 
@@ -49,6 +52,7 @@ def form(item: Item, instance: MessagingChannel) -> ChannelForm:
         "provider": v["provider"],
         "sender": v["sender"],
         **{f"sender_{e}": v["env_senders"][e] for e in ENVIRONMENTS},
+        "default_country": v.get("default_country", ""),
         # Not in the file: the form keeps what is stored (a blank token keeps the token).
         "account_sid": instance.account_sid,
         "auth_token": "",
@@ -73,4 +77,5 @@ def values(channel: MessagingChannel) -> dict:
         "provider": channel.provider,
         "sender": channel.sender,
         "env_senders": {e: s for e, s in env_senders(channel).items() if s},
+        **({"default_country": channel.default_country} if channel.default_country else {}),
     }

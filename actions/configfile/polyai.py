@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from actions.common.validation import normalise_sender
 from actions.configfile.channels import ENVIRONMENTS
 from actions.configfile.shape import Shape
-from actions.messaging import schemas
+from actions.messaging import schemas, sms
 
 SMS_TEMPLATES = "sms_templates"
 TEMPLATE_KEYS = ("name", "text", "env_phone_numbers")
@@ -201,6 +201,8 @@ def translate_sms_templates(
             if existing
             else copy.deepcopy(schemas.EMPTY_SCHEMA),
             "message": message,
+            "max_segments": existing["max_segments"] if existing else sms.MAX_SEGMENTS,
+            "ask_for_number": existing["ask_for_number"] if existing else False,
             "require_consent": existing["require_consent"] if existing else False,
             "fallback_handoff": (existing["fallback_handoff"] or "") if existing else "",
             "enabled": existing["enabled"] if existing else True,

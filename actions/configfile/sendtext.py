@@ -10,7 +10,7 @@ import math
 
 from actions.configfile.problems import Path, kind
 from actions.configfile.shape import Fields, Item, Shape
-from actions.messaging import schemas
+from actions.messaging import schemas, sms
 from actions.messaging.forms import SendTextActionForm
 from actions.models import SendTextAction
 
@@ -23,6 +23,8 @@ KEYS = (
     "recipient",
     "parameters",
     "message",
+    "max_segments",
+    "ask_for_number",
     "require_consent",
     "fallback_handoff",
     "enabled",
@@ -36,6 +38,8 @@ PLACES = {
     "recipient_template": ("recipient", "template"),
     "parameters_schema": ("parameters",),
     "message_template": ("message",),
+    "max_segments": ("max_segments",),
+    "ask_for_number": ("ask_for_number",),
     "require_consent": ("require_consent",),
     "fallback_handoff": ("fallback_handoff",),
     "enabled": ("enabled",),
@@ -80,6 +84,9 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         "recipient": recipient,
         "parameters": parameters,
         "message": fields.text("message"),
+        # Checked by the form, as the builder's field is: a whole number from 1 to 10.
+        "max_segments": fields.raw.get("max_segments", sms.MAX_SEGMENTS),
+        "ask_for_number": fields.flag("ask_for_number", False),
         "require_consent": fields.flag("require_consent", False),
         "fallback_handoff": fields.text("fallback_handoff"),
         "enabled": fields.flag("enabled", True),
@@ -171,6 +178,8 @@ def form(
         "recipient_mode": "custom" if isinstance(recipient, dict) else "contact",
         "recipient_template": recipient["template"] if isinstance(recipient, dict) else "",
         "message_template": v["message"],
+        "max_segments": v["max_segments"],
+        "ask_for_number": v["ask_for_number"],
         "require_consent": v["require_consent"],
         "fallback_handoff": fallback,
         "enabled": v["enabled"],
@@ -206,6 +215,8 @@ def values(action: SendTextAction, channel: str | None = None, fallback=False) -
         "recipient": recipient,
         "parameters": schema_in_order(action.parameters_schema),
         "message": action.message_template,
+        "max_segments": action.max_segments,
+        "ask_for_number": action.ask_for_number,
         "require_consent": action.require_consent,
         "fallback_handoff": fallback,
         "enabled": action.enabled,

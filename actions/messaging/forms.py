@@ -2,7 +2,7 @@
 
 from django import forms
 
-from actions.messaging import parameter_table, schemas
+from actions.messaging import parameter_table, schemas, sms
 from actions.models import SendTextAction
 
 
@@ -86,6 +86,8 @@ class SendTextActionForm(forms.ModelForm):
             "recipient_mode",
             "recipient_template",
             "message_template",
+            "max_segments",
+            "ask_for_number",
             "require_consent",
             "fallback_handoff",
             "enabled",
@@ -101,6 +103,7 @@ class SendTextActionForm(forms.ModelForm):
             "message_template": "Message",
             "channel": "Messaging channel",
             "fallback_handoff": "Fallback handoff",
+            "max_segments": "Longest message (SMS segments)",
         }
         help_texts = {
             "fallback_handoff": "Optional. When the text cannot be sent (the caller has no "
@@ -112,6 +115,9 @@ class SendTextActionForm(forms.ModelForm):
         super().__init__(data, *args, **kwargs)
         self.fields["channel"].empty_label = "Choose a channel…"
         self.fields["fallback_handoff"].empty_label = "No fallback"
+        # Blank keeps the default (10 segments): a form or file that leaves it out.
+        self.fields["max_segments"].required = False
+        self.fields["max_segments"].widget.attrs.update({"min": 1, "max": 10})
         schema = self.instance.parameters_schema or schemas.EMPTY_SCHEMA
         rows, why = parameter_table.rows_from_schema(schema)
         self.table_note = ""
@@ -130,6 +136,10 @@ class SendTextActionForm(forms.ModelForm):
         if self.is_bound:
             return self.data.get("schema_mode") or "table"
         return self.initial.get("schema_mode", "table")
+
+    def clean_max_segments(self):
+        value = self.cleaned_data.get("max_segments")
+        return sms.MAX_SEGMENTS if value is None else value
 
     def clean(self):
         cleaned = super().clean()

@@ -44,7 +44,7 @@ def sample_fields(effective: dict, posted: dict | None) -> list[SampleField]:
     """One input per parameter of the effective schema, prefilled with a plausible value."""
     properties = effective.get("properties", {}) if isinstance(effective, dict) else {}
     required = set(effective.get("required", [])) if isinstance(effective, dict) else set()
-    auto = {schemas.MESSAGE_PARAMETER, schemas.CONSENT_PARAMETER}
+    auto = {schemas.MESSAGE_PARAMETER, schemas.CONSENT_PARAMETER, schemas.NUMBER_PARAMETER}
     fields = []
     for name, prop in properties.items():
         prop = prop if isinstance(prop, dict) else {}
@@ -130,6 +130,8 @@ def build(
     tool = schemas.tool_definition(action.name or "", action.description or "", effective)
     auto = [n for n in (schemas.MESSAGE_PARAMETER, schemas.CONSENT_PARAMETER)
             if n in effective.get("required", []) and schema_ok]  # fmt: skip
+    if schema_ok and action.asks_for_number:
+        auto.append(schemas.NUMBER_PARAMETER)
     result = Preview(
         tool=tool, tool_json=json.dumps(tool, indent=2, ensure_ascii=False), auto_parameters=auto
     )

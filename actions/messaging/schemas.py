@@ -24,6 +24,8 @@ from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError
 from jsonschema.exceptions import ValidationError as SchemaValidationError
 
+from actions.messaging import sms
+
 MESSAGE_PARAMETER = "message"
 MESSAGE_DESCRIPTION = (
     "The text message to send, written for the caller: plain text, short and friendly, "
@@ -34,21 +36,39 @@ CONSENT_DESCRIPTION = (
     "Set to true only if the caller has explicitly agreed, on this call, to receive this text "
     "message. Never assume consent; if they declined, do not call this tool."
 )
+NUMBER_PARAMETER = "phone_number"
+NUMBER_DESCRIPTION = (
+    "Only when the caller's own number is unknown: the number to text, as the caller says it "
+    "(with its country code if they give one). Leave it out otherwise."
+)
 EMPTY_SCHEMA = {"type": "object", "properties": {}, "required": []}
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
 
-def effective_schema(schema: dict, message_template: str, require_consent: bool) -> dict:
+def effective_schema(
+    schema: dict,
+    message_template: str,
+    require_consent: bool,
+    *,
+    ask_for_number: bool = False,
+    max_segments: int = sms.MAX_SEGMENTS,
+) -> dict:
     """The schema the agent must satisfy: the admin's, plus the auto-injected parameters."""
     result = copy.deepcopy(schema) if schema else copy.deepcopy(EMPTY_SCHEMA)
     properties = result.setdefault("properties", {})
     required = list(result.get("required", []))
     if not (message_template or "").strip():
-        properties[MESSAGE_PARAMETER] = {"type": "string", "description": MESSAGE_DESCRIPTION}
+        properties[MESSAGE_PARAMETER] = {
+            "type": "string",
+            "description": MESSAGE_DESCRIPTION,
+            "maxLength": sms.gsm7_characters(max_segments),
+        }
         required.append(MESSAGE_PARAMETER)
     if require_consent:
         properties[CONSENT_PARAMETER] = {"type": "boolean", "description": CONSENT_DESCRIPTION}
         required.append(CONSENT_PARAMETER)
+    if ask_for_number:
+        properties[NUMBER_PARAMETER] = {"type": "string", "description": NUMBER_DESCRIPTION}
     result["required"] = list(dict.fromkeys(required))
     return result
 
@@ -61,7 +81,9 @@ def tool_definition(name: str, description: str, parameters: dict) -> dict:
     }
 
 
-def reserved_parameters(message_template: str, require_consent: bool) -> dict[str, str]:
+def reserved_parameters(
+    message_template: str, require_consent: bool, ask_for_number: bool = False
+) -> dict[str, str]:
     """Names the admin's schema may not use, because effective_schema adds them, and why."""
     reserved = {}
     if not (message_template or "").strip():
@@ -71,6 +93,11 @@ def reserved_parameters(message_template: str, require_consent: bool) -> dict[st
         )
     if require_consent:
         reserved[CONSENT_PARAMETER] = "is added automatically when consent is required"
+    if ask_for_number:
+        reserved[NUMBER_PARAMETER] = (
+            "is added automatically when the agent may ask for a number; rename the parameter "
+            "or turn “ask for a number” off"
+        )
     return reserved
 
 
@@ -258,6 +285,26 @@ def declared_parameters(schema: dict) -> set[str]:
 
 
 # --- Sample values for the preview ----------------------------------------------------------
+
+
+def longest_value(name: str, prop: dict):
+    """The longest value the schema allows a parameter as text in a message, where it is
+    bounded (maxLength, enum, const, boolean, bounded numbers); else a plausible example."""
+    if not isinstance(prop, dict):
+        return ""
+    options = prop.get("enum") or ([prop["const"]] if "const" in prop else None)
+    if options:
+        return max(options, key=lambda o: len(str(o)))
+    kind = prop.get("type")
+    if kind == "boolean":
+        return False
+    if kind in ("integer", "number"):
+        bounds = [prop.get(k) for k in ("minimum", "maximum") if isinstance(prop.get(k), int)]
+        if len(bounds) == 2:
+            return max(bounds, key=lambda b: len(str(b)))
+    if kind in (None, "string") and isinstance(prop.get("maxLength"), int):
+        return "W" * min(prop["maxLength"], 2000)
+    return example_value(name, prop)
 
 
 def example_value(name: str, prop: dict):

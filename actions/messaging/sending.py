@@ -8,7 +8,16 @@ from actions.models import RecipientMode, SendTextAction
 
 
 class RecipientUnavailable(Exception):
-    """No valid number to send to; the message says why."""
+    """No valid number to send to; the message says why.
+
+    `given` is True when the unusable number is one the agent gave (the phone_number
+    parameter), so the caller can be asked again; False when there is no number at all or
+    the configured one is unusable.
+    """
+
+    def __init__(self, message: str, given: bool = False):
+        super().__init__(message)
+        self.given = given
 
 
 def render_body(action: SendTextAction, data: dict) -> str:
@@ -22,7 +31,10 @@ def render_body(action: SendTextAction, data: dict) -> str:
 
 
 def resolve_recipient(action: SendTextAction, data: dict) -> str:
-    """The E.164 number to send to: the contact's, or the custom recipient's."""
+    """The E.164 number to send to: the contact's (else, where the action may ask for one, the
+    number the agent gave), or the custom recipient's. A national number is read with the
+    channel's country."""
+    given = False
     if action.recipient_mode == RecipientMode.CUSTOM and action.recipient_template:
         if templating.is_template(action.recipient_template):
             try:
@@ -36,9 +48,13 @@ def resolve_recipient(action: SendTextAction, data: dict) -> str:
     else:
         raw = data["contact"]["phone_number"]
         source = "The contact's phone number"
+        number = data["parameters"].get(schemas.NUMBER_PARAMETER)
+        if not raw and action.asks_for_number and isinstance(number, str) and number.strip():
+            raw, source, given = number, "The number the caller gave", True
     if not raw:
         raise RecipientUnavailable(f"{source} is empty.")
     try:
-        return normalise_e164(raw)
+        country = action.channel.country if action.channel_id else None
+        return normalise_e164(raw, country)
     except ValidationError as exc:
-        raise RecipientUnavailable(f"{source} is not usable: {exc.messages[0]}") from None
+        raise RecipientUnavailable(f"{source} is not usable: {exc.messages[0]}", given) from None

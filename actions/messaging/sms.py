@@ -18,6 +18,22 @@ GSM7_SINGLE = 160
 GSM7_MULTIPART = 153
 UCS2_SINGLE = 70
 UCS2_MULTIPART = 67
+# The most segments a message may have: 10 GSM-7 segments (1,530 characters) fit Twilio's
+# 1,600-character limit.
+MAX_SEGMENTS = 10
+
+
+def gsm7_characters(segments: int) -> int:
+    """The most GSM-7 characters that fit in this many segments."""
+    return GSM7_SINGLE if segments == 1 else segments * GSM7_MULTIPART
+
+
+def fitting_units(encoding: str, segments: int) -> int:
+    """The most units (septets, or UTF-16 code units) of this encoding in this many segments."""
+    if encoding == "GSM-7":
+        return gsm7_characters(segments)
+    return UCS2_SINGLE if segments == 1 else segments * UCS2_MULTIPART
+
 
 # The GSM 03.38 default alphabet in code order 0x00-0x7F, with ESC (0x1B) left out because it
 # introduces the extension table and is never user text. 0x09 is the capital Ç as in the ETSI

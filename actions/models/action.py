@@ -1,9 +1,11 @@
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from actions import gotemplate
 from actions.common.validation import normalise_e164, validate_tool_name
-from actions.messaging import schemas, templating
+from actions.messaging import schemas, sms, templating
 
 
 class RecipientMode(models.TextChoices):
@@ -45,6 +47,17 @@ class SendTextAction(models.Model):
         help_text="Leave empty to let the agent write the message: a required “message” "
         "parameter is added for it.",
     )
+    ask_for_number = models.BooleanField(
+        default=False,
+        help_text="When the caller's number is unknown (a web call, a withheld number), the "
+        "agent may ask for one: an optional phone_number parameter is added.",
+    )
+    max_segments = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="The longest message, in SMS segments (10 = 1,530 GSM-7 characters, Twilio's "
+        "most). A longer one is refused and the agent told how much to shorten it.",
+    )
     require_consent = models.BooleanField(
         default=False,
         help_text="The agent must confirm the caller agreed to receive the text; "
@@ -76,8 +89,17 @@ class SendTextAction(models.Model):
     # --- the one source of parameters --------------------------------------------------
     def effective_schema(self) -> dict:
         return schemas.effective_schema(
-            self.parameters_schema, self.message_template, self.require_consent
+            self.parameters_schema,
+            self.message_template,
+            self.require_consent,
+            ask_for_number=self.asks_for_number,
+            max_segments=self.max_segments,
         )
+
+    @property
+    def asks_for_number(self) -> bool:
+        """Whether the agent may give a number: only for the contact's, when it is unknown."""
+        return self.ask_for_number and self.recipient_mode == RecipientMode.CONTACT
 
     def tool_definition(self) -> dict:
         return schemas.tool_definition(self.name, self.description, self.effective_schema())
@@ -96,7 +118,9 @@ class SendTextAction(models.Model):
             errors["parameters_schema"] = exc.messages
             schema_ok = False
         if schema_ok:
-            reserved = schemas.reserved_parameters(self.message_template, self.require_consent)
+            reserved = schemas.reserved_parameters(
+                self.message_template, self.require_consent, self.asks_for_number
+            )
             clashes = [
                 f"The parameter “{name}” {why}."
                 for name, why in reserved.items()
@@ -110,6 +134,8 @@ class SendTextAction(models.Model):
 
         if self.message_template.strip():
             problems = self._template_problems(self.message_template, declared, required)
+            if not problems and schema_ok:
+                problems = self._length_problems()
             if problems:
                 errors["message_template"] = problems
 
@@ -132,6 +158,30 @@ class SendTextAction(models.Model):
                     errors["recipient_template"] = exc.messages
         if errors:
             raise ValidationError(errors)
+
+    def _length_problems(self) -> list[str]:
+        """The message with every parameter at its longest must fit max_segments."""
+        if not isinstance(self.max_segments, int) or not 1 <= self.max_segments <= 10:
+            return []  # the field's own error says so
+        properties = self.effective_schema().get("properties", {})
+        longest = {name: schemas.longest_value(name, p) for name, p in properties.items()}
+        data = templating.template_data(longest, {}, "+15551234567", "c" * 64)
+        try:
+            text = templating.render(self.message_template, data)
+        except gotemplate.TemplateError:  # a value of another shape: checked at send time
+            return []
+        analysis = sms.analyse(text)
+        if analysis.segments <= self.max_segments and not analysis.too_long:
+            return []
+        bounded = [n for n, p in properties.items() if isinstance(p, dict) and "maxLength" in p]
+        which = f" ({', '.join(bounded)})" if bounded else ""
+        return [
+            f"With its parameters at their longest{which}, the message is "
+            f"{analysis.characters:,} characters: {analysis.segments} SMS "
+            f"segments in {analysis.encoding}, and this action sends at most "
+            f"{self.max_segments}. Shorten the text, lower the parameters' maxLength, or allow "
+            "more segments."
+        ]
 
     @staticmethod
     def _template_problems(

@@ -7,7 +7,13 @@ from simple_history.models import HistoricalRecords
 from actions.channels import credentials
 from actions.channels.choices import Environment, Provider
 from actions.common import crypto
-from actions.common.validation import normalise_sender, validate_account_sid, validate_identifier
+from actions.common.validation import (
+    country_of,
+    is_country,
+    normalise_sender,
+    validate_account_sid,
+    validate_identifier,
+)
 
 __all__ = ["ChannelHistory", "Environment", "MessagingChannel", "Provider", "token_version"]
 
@@ -50,6 +56,12 @@ class MessagingChannel(models.Model):
         validators=[validate_account_sid],
         help_text="Leave blank to use TWILIO_ACCOUNT_SID from the environment.",
     )
+    default_country = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="Two letters (GB, US, DE…): how a number written without its country code, "
+        "such as 07700 900123, is read. Blank: the sender number's country.",
+    )
     # Fernet token; the plaintext is never stored, rendered or logged.
     auth_token_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -66,8 +78,19 @@ class MessagingChannel(models.Model):
 
     SENDER_FIELDS = ("sender", *(f"sender_{e}" for e in Environment.values))
 
+    @property
+    def country(self) -> str | None:
+        """The region national numbers are read in: the channel's own, else its sender's."""
+        return self.default_country or country_of(self.sender)
+
     def clean(self):
         errors = {}
+        self.default_country = (self.default_country or "").strip().upper()
+        if self.default_country and not is_country(self.default_country):
+            errors["default_country"] = [
+                f"“{self.default_country}” is not a country code phone numbers know: use two "
+                "letters such as GB, US or DE."
+            ]
         for field in self.SENDER_FIELDS:
             value = getattr(self, field)
             if value:

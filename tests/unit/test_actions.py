@@ -418,3 +418,13 @@ def test_the_preview_can_leave_the_optional_parameters_out(client, admin_user):
     html = client.post("/actions/preview/", data, headers={"HX-Request": "true"}).content.decode()
     assert "Ref R1." in html and "Ref R1. Window seat" not in html
     assert 'name="sample_omit_optional" value="1" checked' in html
+
+
+def test_asking_for_a_number_shows_the_phone_number_parameter_in_the_preview(client, admin_user):
+    channel = make_channel()
+    client.force_login(admin_user)
+    data = {**form_data(channel, ask_for_number="on"), "sample_contact": ""}
+    html = client.post("/actions/preview/", data, headers={"HX-Request": "true"}).content.decode()
+    assert "<code>phone_number</code> (optional: the agent may ask for a number" in html
+    assert "&quot;phone_number&quot;: {" in html  # in the tool definition
+    assert 'name="sample-phone_number"' in html

@@ -196,7 +196,12 @@ def test_no_usable_contact_number_is_422_recipient_unavailable(client, agent, ke
     assert response.status_code == 422
     error = error_of(response)
     assert error["code"] == "recipient_unavailable"
-    assert "do not have their number" in error["say"]
+    # The tool takes no number: the agent is never told to ask for one.
+    assert error["say"] == (
+        "Tell the caller you cannot send the text message because their number is not "
+        "available on this call; offer another way to help."
+    )
+    assert "ask" not in error["say"].lower()
     assert not Message.objects.exists()
 
 

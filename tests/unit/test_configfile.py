@@ -117,6 +117,8 @@ DESIGN_EXAMPLE_EXPORTED = yaml_text(
           required:
             - booking_reference
         message: 'Hi, your booking is confirmed! Reference: {{ .parameters.booking_reference }}.'
+        max_segments: 10
+        ask_for_number: false
         require_consent: false
         fallback_handoff: agent_queue
         enabled: true

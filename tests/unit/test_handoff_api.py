@@ -563,8 +563,8 @@ CANNOT_SEND = {
     "recipient_unavailable": (
         lambda action: None,
         {**BOOKING_BODY, "contact": {}},
-        "Tell the caller you cannot send the text message because you do not have their "
-        f"number. Ask for a number to send it to, or {OFFER}",
+        "Tell the caller you cannot send the text message because their number is not "
+        f"available on this call; {OFFER}",
     ),
     "opted_out": (
         lambda action: OptOut.objects.create(number="+15551234567", source="manual"),

@@ -54,9 +54,19 @@ def test_an_empty_schema_with_an_empty_message_asks_only_for_the_message():
     effective = schemas.effective_schema(schemas.EMPTY_SCHEMA, "", False)
     assert effective == {
         "type": "object",
-        "properties": {"message": {"type": "string", "description": schemas.MESSAGE_DESCRIPTION}},
+        "properties": {
+            "message": {
+                "type": "string",
+                "description": schemas.MESSAGE_DESCRIPTION,
+                "maxLength": 1530,  # 10 GSM-7 segments, the default
+            }
+        },
         "required": ["message"],
     }
+    two = schemas.effective_schema(schemas.EMPTY_SCHEMA, "", False, max_segments=2)
+    assert two["properties"]["message"]["maxLength"] == 306
+    one = schemas.effective_schema(schemas.EMPTY_SCHEMA, "", False, max_segments=1)
+    assert one["properties"]["message"]["maxLength"] == 160
 
 
 def test_schema_text_that_is_not_json_names_line_and_column():
