@@ -21,6 +21,7 @@ from actions.common.times import duration, start_of_day
 from actions.messaging import provider_errors
 from actions.models import Message, MessageStatus, SendTextAction
 from actions.sendlog import charts
+from actions.sendlog.query import only_tests
 
 STATUSES = [status.value for status in MessageStatus]
 IN_FLIGHT = (
@@ -184,13 +185,15 @@ class Dashboard:
         return outcome_chart(self.days)
 
 
-def summary(now: datetime | None = None) -> Dashboard:
-    """The dashboard as of `now` (default: this moment), in the current time zone."""
+def summary(now: datetime | None = None, tests: str = "") -> Dashboard:
+    """The dashboard as of `now` (default: this moment), in the current time zone; `tests`
+    as the send log's filter: "exclude" the test messages, "only" them, or "" for all."""
     today = timezone.localdate(now)
     span = max(CHART_DAYS, WEEK)
     week_start = today - timedelta(days=WEEK - 1)
     dates = [today - timedelta(days=n) for n in reversed(range(span))]
-    groups = _groups(dates, week_start)
+    messages = only_tests(Message.objects.all(), tests)
+    groups = _groups(messages, dates, week_start)
 
     days = [
         Day(day, _count_by_status(groups, lambda g, n=n: g.per_day[n]))
@@ -202,7 +205,7 @@ def summary(now: datetime | None = None) -> Dashboard:
     ]
     chart_days = days[-CHART_DAYS:]
     time_zone = timezone.get_current_timezone_name()
-    has_messages = bool(groups) or Message.objects.exists()
+    has_messages = bool(groups) or messages.exists()
     if not has_messages:
         return Dashboard(today, time_zone, periods, chart_days, has_messages=False)
     return Dashboard(
@@ -229,7 +232,7 @@ class _Group:
     message: str  # undelivered or failed in the last 7 days: one of their error texts
 
 
-def _groups(days: list[date], week_start: date) -> list[_Group]:
+def _groups(messages, days: list[date], week_start: date) -> list[_Group]:
     """Everything the page shows, from one GROUP BY over the created_at range of `days`.
 
     Grouped by plain columns (status, error code, action), so the database knows there are
@@ -252,7 +255,7 @@ def _groups(days: list[date], week_start: date) -> list[_Group]:
         for n in range(len(days))
     }
     rows = (
-        Message.objects.filter(created_at__gte=bounds[0], created_at__lt=bounds[-1])
+        messages.filter(created_at__gte=bounds[0], created_at__lt=bounds[-1])
         .values("status", "error_code", "action_id")
         .annotate(
             **per_day,

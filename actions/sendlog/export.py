@@ -27,6 +27,7 @@ COLUMNS = [
     ("agent", "agent_name"),
     ("channel", "channel_name"),
     ("environment", "environment"),
+    ("test", "is_test"),  # true for Try it and the channel's test message
     ("conversation_id", "conversation_id"),
     ("to", "to"),
     ("from", "sender"),
@@ -101,6 +102,7 @@ def cells(row: tuple, unmasked: bool) -> list[str]:
     for column in JSON_COLUMNS:
         # Keys sorted: PostgreSQL's jsonb does not keep them in the order they were written.
         values[column] = json.dumps(values[column], ensure_ascii=False, sort_keys=True)
+    values["test"] = "true" if values["test"] else "false"
     values["created_at"] = _timestamp(values["created_at"])
     values["redacted_at"] = _timestamp(values["redacted_at"])
     return [

@@ -33,7 +33,8 @@ class SendLogFilterForm(DateRangeForm):
     environment = forms.ChoiceField(
         required=False, choices=[("", "All environments"), *Environment.choices]
     )
-    field_order = ["q", "status", "action", "agent", "channel", "environment"]
+    tests = forms.ChoiceField(label="Origin", required=False, choices=query.TESTS_CHOICES)
+    field_order = ["q", "status", "action", "agent", "channel", "environment", "tests"]
 
     def clean_q(self):
         text = self.cleaned_data["q"].strip()
@@ -53,4 +54,5 @@ class SendLogFilterForm(DateRangeForm):
                 messages = messages.filter(**{name: data[name]})
         if data.get("q"):
             messages = query.search(messages, data["q"])
+        messages = query.only_tests(messages, data.get("tests", ""))
         return self.filter_dates(messages)

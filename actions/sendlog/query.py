@@ -95,3 +95,20 @@ def search(messages: QuerySet, text: str) -> QuerySet:
         number = normalise_e164("+" + text[2:] if text.startswith("00") else text)
         return messages.filter(to=number)
     return messages.filter(conversation_id=text)
+
+
+# Test messages (Try it, the channel's test message) beside the agents' own.
+TESTS_CHOICES = [
+    ("", "Agents and tests"),
+    ("exclude", "Agents' messages only"),
+    ("only", "Tests only"),
+]
+
+
+def only_tests(messages, tests: str):
+    """The messages of the origin chosen: "exclude" the tests, "only" the tests, or all."""
+    if tests == "exclude":
+        return messages.filter(is_test=False)
+    if tests == "only":
+        return messages.filter(is_test=True)
+    return messages

@@ -114,5 +114,12 @@ def home(request):
     """The dashboard for those who read the send log; quick links for everyone."""
     context = {}
     if request.user.has_perm("actions.view_message"):
-        context["board"] = dashboard.summary()
+        tests = request.GET.get("tests", "")
+        tests = tests if tests in dict(query.TESTS_CHOICES) else ""
+        context["board"] = dashboard.summary(tests=tests)
+        context["tests"] = tests
+        context["tests_choices"] = query.TESTS_CHOICES
+        # Every link into the send log carries the same choice of origin.
+        base = reverse("sendlog_list")
+        context["sendlog_q"] = f"{base}?tests={tests}&" if tests else f"{base}?"
     return render(request, "home.html", context)

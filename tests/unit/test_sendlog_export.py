@@ -52,7 +52,7 @@ def test_the_header_names_every_column_in_order(admin):
     response = admin.get(URL)
     first_line = next(iter(response.streaming_content)).decode()
     assert first_line == (
-        "id,created_at,action,agent,channel,environment,conversation_id,to,from,status,"
+        "id,created_at,action,agent,channel,environment,test,conversation_id,to,from,status,"
         "provider_sid,error_code,error_message,attempts,resent_from,body,parameters,variables,"
         "redacted_at\r\n"
     )
@@ -104,6 +104,7 @@ def test_an_admin_gets_every_field_of_a_message_with_full_numbers(admin):
         "agent": "booking_bot",
         "channel": "customer_notifications",
         "environment": "pre_release",
+        "test": "false",
         "conversation_id": "CA-42",
         "to": "+447700900123",
         "from": "+15005550006",
