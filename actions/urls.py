@@ -101,6 +101,11 @@ urlpatterns = [
     path("agents/new/", need("actions.add_agent", agents.agent_form), name="agent_create"),
     path("agents/<int:pk>/", need("actions.change_agent", agents.agent_form), name="agent_edit"),
     path(
+        "agents/<int:pk>/connect/",
+        need("actions.change_agent", agents.agent_connect),
+        name="agent_connect",
+    ),
+    path(
         "agents/<int:pk>/delete/",
         need("actions.delete_agent", agents.agent_delete),
         name="agent_delete",

@@ -1,4 +1,4 @@
-"""Agent pages: list, create and edit, delete; issuing and revoking API keys."""
+"""Agent pages: list, create and edit, delete; issuing and revoking API keys; Connect."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -6,10 +6,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from actions import audit
+from actions.agents import connect
 from actions.agents import limits as agent_limits
 from actions.agents.forms import AgentForm, ApiKeyForm
 from actions.common.pages import confirm
 from actions.models import Agent, ApiKey
+
+
+def agent_connect(request, pk):
+    """The Connect tab: per platform, the URL, the steps and the configurations to paste."""
+    agent = get_object_or_404(Agent, pk=pk)
+    context = {"agent": agent, "platforms": connect.platforms(agent)}
+    return render(request, "agents/connect.html", context)
 
 
 def agent_list(request):

@@ -9,10 +9,10 @@ idempotency, message row and worker.
 
 from dataclasses import dataclass, field
 
+from actions.agents.tools import TRANSFER_TOOL
 from actions.api.errors import ApiError
 from actions.api.handoffs import invoke_handoff, unknown_handoff
 from actions.api.invoke import invoke_action
-from actions.api.tools import TRANSFER_TOOL
 from actions.handoffs.destinations import agent_handoffs
 from actions.models import ApiKey
 

@@ -15,10 +15,10 @@ from django.db import IntegrityError, connection
 
 from actions import gotemplate
 from actions.agents.limits import CONVERSATION_TEXTS, RECIPIENT_TEXTS, TEXT_WINDOW
+from actions.agents.tools import TRANSFER_TOOL
 from actions.api import plain
 from actions.api.bodies import invoke_body
 from actions.api.errors import ApiError, invalid_request
-from actions.api.tools import TRANSFER_TOOL
 from actions.channels import credentials
 from actions.common import limits
 from actions.handoffs.destinations import describe

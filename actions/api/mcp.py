@@ -29,11 +29,11 @@ from django.http import HttpResponse, JsonResponse
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION
 from pydantic import ValidationError
 
+from actions.agents.tools import TRANSFER_TOOL, agent_tools
 from actions.api.auth import authenticate, limit_requests
 from actions.api.bodies import read_json
 from actions.api.calls import CallContext, call_tool, refusal_text, result_text
 from actions.api.errors import ApiError
-from actions.api.tools import TRANSFER_TOOL, agent_tools
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ call's id as the idempotency key — and is answered as Vapi reads it:
 
 import json
 
+from actions.agents.tools import TRANSFER_TOOL
 from actions.api.bodies import MAX_CONVERSATION_ID, MAX_REASON, parse_json
 from actions.api.calls import CallContext, answer, is_call_sid
 from actions.api.errors import invalid_request
-from actions.api.tools import TRANSFER_TOOL
 from actions.handoffs import sip
 from actions.handoffs.destinations import agent_handoffs, choose
 from actions.models import ApiKey, HandoffLog, HandoffOutcome, SipMethod

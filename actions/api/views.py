@@ -9,6 +9,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
+from actions.agents.tools import agent_tools
 from actions.api import mcp as mcp_server
 from actions.api.auth import api_view
 from actions.api.bodies import MAX_VAPI_BODY_BYTES, read_json
@@ -18,7 +19,6 @@ from actions.api.handoffs import invoke_handoff
 from actions.api.invoke import invoke_action
 from actions.api.openapi import document
 from actions.api.retell import custom_function
-from actions.api.tools import agent_tools
 from actions.api.vapi import server_message, transfer_destination
 from actions.models import Message
 

@@ -33,6 +33,12 @@ def export_config() -> str:
         section: [module.values(o) for o in sorted(module.stored(), key=lambda o: o.name)]
         for section, module in SECTIONS.items()
     }
+    return to_yaml(data)
+
+
+def to_yaml(data) -> str:
+    """Data as this project writes YAML: keys in their order, lists indented, blocks for text
+    on several lines."""
     return yaml.dump(
         data,
         Dumper=_Dumper,

@@ -40,6 +40,7 @@ PAGES = {
     "agent_list": {A},
     "agent_create": {A},
     "agent_edit": {A},
+    "agent_connect": {A},
     "agent_delete": {A},
     "agent_key_create": {A},
     "agent_key_revoke": {A},
