@@ -95,9 +95,9 @@ def vapi(agent) -> Platform:
         "function": {"name": MCP_SERVER_NAME},
         "server": {
             "url": f"{base_url()}/mcp",
+            # Vapi adds X-Call-Id to every MCP request of a call itself.
             "headers": {
                 "Authorization": f"Bearer {KEY}",
-                "X-Call-Id": "{{call.id}}",
                 "X-Caller-Number": "{{customer.number}}",
             },
         },
@@ -119,8 +119,8 @@ def vapi(agent) -> Platform:
         steps=[
             "Create an API key for this agent (Settings tab).",
             "Either add one MCP tool (Tools → Create Tool → MCP) with the first configuration: "
-            "Vapi lists the agent's tools itself and sends the call id and the customer's "
-            "number in the headers.",
+            "Vapi lists the agent's tools itself, sends the call's id in X-Call-Id, and fills "
+            "X-Caller-Number with the customer's number.",
             "Or create one Function tool per configuration in the second (Tools → Create Tool "
             "→ Function, or POST /tool): each calls the server URL with Vapi's tool-calls "
             "message; the key goes in the Authorization header (or as a Bearer credential).",
