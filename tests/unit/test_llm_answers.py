@@ -270,3 +270,23 @@ def test_a_fixed_message_that_can_exceed_its_segments_is_refused_at_save():
         message_template="Your note: {{ .parameters.note }}",
         max_segments=2,
     )
+
+
+def test_a_tested_optional_parameter_left_out_is_left_out_of_the_text(client):
+    schema = {
+        "type": "object",
+        "properties": {
+            "booking_reference": {"type": "string"},
+            "note": {"type": "string", "description": "A note for the guest"},
+        },
+        "required": ["booking_reference"],
+    }
+    key = agent_with(
+        parameters_schema=schema,
+        message_template="Booked {{ .parameters.booking_reference }}."
+        "{{ with .parameters.note }} Note: {{ . }}{{ end }}",
+    )
+    for answer in invoke_both(client, key, {"booking_reference": "A1"}, CALLER):
+        assert answer["body"] == "Booked A1."
+    for answer in invoke_both(client, key, {"booking_reference": "A1", "note": "Hi"}, CALLER):
+        assert answer["body"] == "Booked A1. Note: Hi"
