@@ -4,6 +4,7 @@ emulator, refusals the LLM can act on, and a wrong key refused."""
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 import pytest
@@ -35,7 +36,10 @@ def connect(live_server, key, **headers):
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """Run the client on a loop of its own thread: the browser tests' Playwright (sync API)
+    keeps an event loop running on the main thread for the rest of the session."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_the_official_client_lists_the_tools_and_sends_a_text_end_to_end(
