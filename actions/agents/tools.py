@@ -39,7 +39,11 @@ def transfer_tool(handoffs) -> dict:
     ]
     for handoff in ordered:
         description = " ".join(handoff.description.split())
-        suffix = " (the default)" if handoff.name == default else ""
+        notes = ["the default"] if handoff.name == default else []
+        opening = handoff.opening_text()
+        if opening.startswith("closed"):
+            notes.append(f"{opening}: do not offer it before then")
+        suffix = f" ({'; '.join(notes)})" if notes else ""
         lines.append(f"- {handoff.name} — {description}{suffix}")
     if default:
         lines.append(f"If none fits better, use {default}.")

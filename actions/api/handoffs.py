@@ -4,11 +4,12 @@ from django.db import transaction
 
 from actions.api.bodies import handoff_body
 from actions.api.errors import ApiError
+from actions.api.invoke import transfer_offer
 from actions.channels import credentials
 from actions.handoffs.destinations import agent_handoffs, describe
 from actions.handoffs.redirect import NO_CREDENTIALS
 from actions.handoffs.tasks import enqueue_redirect
-from actions.models import Agent, ApiKey, HandoffLog, HandoffOutcome
+from actions.models import Agent, ApiKey, Handoff, HandoffLog, HandoffOutcome
 
 
 def unknown_handoff(agent: Agent, name: str) -> ApiError:
@@ -25,6 +26,37 @@ def unknown_handoff(agent: Agent, name: str) -> ApiError:
     )
 
 
+def closed(key: ApiKey, handoff: Handoff, request) -> ApiError:
+    """422 handoff_closed, logged: when it opens, and the after-hours alternative (if open) or
+    a text instead."""
+    agent = key.agent
+    text = handoff.opening_text()
+    message = f"“{handoff.name}” is {text}: nothing was transferred."
+    after = handoff.after_hours if handoff.after_hours_id else None
+    error = ApiError(422, "handoff_closed", message)
+    if after is not None and after.opening().open:
+        error.say = f"Tell the caller {handoff.name} is {text}; {transfer_offer(after)}"
+        error.extra["after_hours"] = describe(after)
+    elif agent.actions.filter(enabled=True).exists():
+        error.say = f"Tell the caller {handoff.name} is {text}; offer to send a text instead."
+    else:
+        error.say = f"Tell the caller {handoff.name} is {text}; offer another way to help."
+    HandoffLog.objects.create(
+        handoff=handoff,
+        handoff_name=handoff.name,
+        agent=agent,
+        agent_name=agent.name,
+        environment=key.environment,
+        conversation_id=request.conversation_id,
+        call_sid=request.call_sid,
+        reason=request.reason,
+        variables=request.variables,
+        outcome=HandoffOutcome.CLOSED,
+        outcome_detail=message,
+    )
+    return error
+
+
 def invoke_handoff(key: ApiKey, name: str, body) -> dict:
     """Resolve the agent's handoff, log it, and answer the instruction (the 200 body).
 
@@ -36,6 +68,9 @@ def invoke_handoff(key: ApiKey, name: str, body) -> dict:
     if handoff is None:
         raise unknown_handoff(agent, name)
     request = handoff_body(body)
+    opening = handoff.opening()
+    if not opening.open:
+        raise closed(key, handoff, request)
     answer = describe(handoff)
     log = HandoffLog(
         handoff=handoff,

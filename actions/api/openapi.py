@@ -20,6 +20,7 @@ ERROR_CODES = {
         "template_error",
         "recipient_limit_reached",
         "conversation_limit_reached",
+        "handoff_closed",
     ],
     429: ["rate_limited"],
     500: ["internal_error"],
@@ -38,7 +39,8 @@ ERROR_DESCRIPTIONS = {
     "failed on the data given (template_error), or the agent has sent its number of texts to "
     "this number in the last 24 hours (recipient_limit_reached) or in this conversation "
     "(conversation_limit_reached). With a fallback handoff, all but template_error carry "
-    "`fallback`: the transfer to offer instead.",
+    "`fallback`: the transfer to offer instead. A handoff outside its opening hours "
+    "(handoff_closed) says when it opens and carries `after_hours` when it has an alternative.",
     429: "Too many requests with this key (its agent's requests per minute), or too many "
     "wrong or missing keys from this address; nothing was done. Retry-After says when to "
     "try again.",
@@ -603,7 +605,7 @@ PATHS = {
                     "description": "The instruction.",
                     "content": {"application/json": {"schema": _ref("HandoffAnswer")}},
                 },
-                **_errors(400, 401, 404, 429, 500),
+                **_errors(400, 401, 404, 422, 429, 500),
             },
         }
     },

@@ -172,6 +172,13 @@ def transfer_destination(key: ApiKey, body) -> dict:
     names, reason = requested(message)
     handoff, named = choose(list(agent_handoffs(agent)), names)
     asked = names[0].strip() if names else ""
+    closed_note = ""
+    if handoff is not None and not handoff.opening().open:
+        # Outside its hours: its after-hours alternative when that is open, else an error.
+        after = handoff.after_hours if handoff.after_hours_id else None
+        closed_note = f"“{handoff.name}” is {handoff.opening_text()}"
+        if after is not None and after.opening().open:
+            handoff, closed_note = after, f"{closed_note}: its after-hours handoff was returned."
 
     if handoff is None:
         error = (
@@ -180,6 +187,8 @@ def transfer_destination(key: ApiKey, body) -> dict:
             if asked
             else "No transfer destination: none was named and this agent has no default handoff."
         )
+    elif closed_note and not closed_note.endswith("returned."):
+        error = f"No transfer destination: {closed_note}."
     elif handoff.method == SipMethod.BYE:
         error = (
             f"The handoff “{handoff.name}” ends the call (SIP BYE); it is not a transfer "
@@ -208,7 +217,9 @@ def transfer_destination(key: ApiKey, body) -> dict:
         log.outcome_detail = error
         log.save()
         return {"error": error}
-    if named:
+    if closed_note:
+        log.outcome_detail = closed_note
+    elif named:
         log.outcome_detail = "Destination returned to Vapi."
     elif asked:
         log.outcome_detail = (

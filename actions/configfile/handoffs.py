@@ -2,12 +2,27 @@
 
 from actions.configfile.problems import Path
 from actions.configfile.shape import Fields, Item, Shape
-from actions.handoffs.forms import HEADER_MESSAGE_RE, HandoffForm
+from actions.handoffs.forms import (
+    HEADER_MESSAGE_RE,
+    HOURS_INPUTS,
+    HOURS_PREFIX,
+    HandoffForm,
+    hours_inputs,
+)
 from actions.models import Handoff
 
 NOUN = "handoff"
 MODEL = Handoff
-KEYS = ("name", "description", "is_default", "sip_config", "sip_headers", "utterance")
+KEYS = (
+    "name",
+    "description",
+    "is_default",
+    "sip_config",
+    "sip_headers",
+    "utterance",
+    "hours",
+    "after_hours",
+)
 SIP_CONFIG_KEYS = ("method", "phone_number", "outbound_endpoint", "outbound_encryption")
 # Where each form field's messages go, as a path below the item; the messages about one
 # header go to that header (header_place).
@@ -18,6 +33,8 @@ PLACES = {
     "utterance": ("utterance",),
     **{key: ("sip_config", key) for key in SIP_CONFIG_KEYS},
     "sip_headers": ("sip_headers",),
+    "hours": ("hours",),
+    "after_hours": ("after_hours",),
 }
 
 
@@ -48,11 +65,22 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         "sip_headers": headers,
         "utterance": fields.text("utterance"),
     }
+    # Written only when set (as exported), so that a PolyAI file round-trips unchanged.
+    hours = raw.get("hours")
+    if hours not in (None, {}):
+        if isinstance(hours, dict):
+            item.values["hours"] = hours
+        else:
+            item.bad.add(("hours",))
+            shape.add((*path, "hours"), "must be a mapping: {time_zone, weekly, closed, holidays}")
+    if after := fields.text("after_hours"):
+        item.values["after_hours"] = after
     return item
 
 
-def form(item: Item, instance: Handoff) -> HandoffForm:
-    """The builder's form for the handoff, bound to its values from the file."""
+def form(item: Item, instance: Handoff, after_hours: int | str = "") -> HandoffForm:
+    """The builder's form for the handoff, bound to its values from the file; `after_hours`
+    is the pk of the saved handoff it names, or "" (checked against the file instead)."""
     v = item.values
     data = {
         "name": v["name"],
@@ -62,8 +90,15 @@ def form(item: Item, instance: Handoff) -> HandoffForm:
         **{key: v["sip_config"][key] for key in SIP_CONFIG_KEYS},
         "header_key": [h["key"] for h in v["sip_headers"]],
         "header_value": [h["value"] for h in v["sip_headers"]],
+        **{f"{HOURS_PREFIX}{key}": value for key, value in _hours_data(v.get("hours")).items()},
+        "after_hours": after_hours,
     }
     return HandoffForm(data, instance=instance)
+
+
+def _hours_data(hours) -> dict[str, str]:
+    inputs = hours_inputs(hours or {})
+    return {key: inputs[key] for key in HOURS_INPUTS}
 
 
 def header_place(message: str, item: Item) -> Path:
@@ -101,4 +136,6 @@ def values(handoff: Handoff) -> dict:
         "sip_config": sip,
         "sip_headers": [{"key": h["key"], "value": h["value"]} for h in handoff.sip_headers],
         "utterance": handoff.utterance,
+        **({"hours": handoff.hours} if handoff.hours else {}),
+        **({"after_hours": handoff.after_hours.name} if handoff.after_hours_id else {}),
     }

@@ -244,6 +244,9 @@ def _check_references(items, surviving, pruned, shape: Shape) -> None:
             check(item, ("channel",), "channels", item.values["channel"])
         if not item.is_bad(("fallback_handoff",)):
             check(item, ("fallback_handoff",), "handoffs", item.values["fallback_handoff"])
+    for item in items["handoffs"]:
+        if item.values.get("after_hours") and not item.is_bad(("after_hours",)):
+            check(item, ("after_hours",), "handoffs", item.values["after_hours"])
     for item in items["agents"]:
         for section in ("actions", "handoffs"):
             for name in item.values[section]:
@@ -322,7 +325,7 @@ def _form(item: Item, db: "_Database | None", pruned: dict[str, set[str]]):
         fallback = _pk("handoffs", v["fallback_handoff"], pruned)
         return sendtext.form(item, instance, channel, fallback)
     if item.section == "handoffs":
-        return handoffs.form(item, instance)
+        return handoffs.form(item, instance, _pk("handoffs", v.get("after_hours", ""), pruned))
     linked_actions = _pks("actions", v["actions"], pruned)
     linked_handoffs = _pks("handoffs", v["handoffs"], pruned)
     return agents.form(item, instance, linked_actions, linked_handoffs)
@@ -371,7 +374,10 @@ def _values_of(item: Item, instance: Model) -> dict:
         return sendtext.values(instance, v["channel"], v["fallback_handoff"] or None)
     if item.section == "agents":
         return agents.values(instance, v["actions"], v["handoffs"])
-    return SECTIONS[item.section].values(instance)
+    values = SECTIONS[item.section].values(instance)
+    if item.section == "handoffs" and v.get("after_hours"):
+        values["after_hours"] = v["after_hours"]  # a handoff the file may be creating
+    return values
 
 
 # --- The changes -----------------------------------------------------------------------------
@@ -456,7 +462,8 @@ def _write(prepared: _Prepared, user) -> None:
     for section in ("channels", "handoffs", "actions", "agents"):
         items = [i for i in prepared.items[section] if (section, i.name) in writes]
         if section == "handoffs":
-            items.sort(key=lambda i: i.values["is_default"])
+            # The default last; a handoff after the after-hours handoff it names.
+            items = _after_hours_first(items)
         for item in items:
             form = _form(item, None, no_pruning)
             if not form.is_valid():
@@ -472,6 +479,28 @@ def _write(prepared: _Prepared, user) -> None:
                 instance = SECTIONS[section].MODEL.objects.get(name=change.name)
                 record_import(instance, user)
                 instance.delete()
+
+
+def _after_hours_first(items: list[Item]) -> list[Item]:
+    """Handoffs in an order that saves each after-hours alternative before the handoffs that
+    name it (a chain has no loops: a handoff cannot name itself, and a longer loop is saved in
+    file order), non-defaults before the default."""
+    by_name = {i.name: i for i in items}
+    ordered: list[Item] = []
+    placing: set[str] = set()
+
+    def place(item: Item) -> None:
+        if item in ordered or item.name in placing:
+            return
+        placing.add(item.name)
+        after = by_name.get(item.values.get("after_hours") or "")
+        if after is not None:
+            place(after)
+        ordered.append(item)
+
+    for item in sorted(items, key=lambda i: i.values["is_default"]):
+        place(item)
+    return ordered
 
 
 def record_import(instance: Model, user) -> None:

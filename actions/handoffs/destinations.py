@@ -1,7 +1,8 @@
 """An agent's handoff destinations, and what an agent is told about one.
 
 An agent's handoffs are the ones attached to it, plus the fallback handoffs of its enabled
-actions: an action that offers a transfer must let the agent make it.
+actions, plus the after-hours alternatives of its own handoffs: what the agent is offered, it
+must be able to use.
 """
 
 from django.db.models import Q, QuerySet
@@ -14,7 +15,9 @@ def agent_handoffs(agent: Agent) -> QuerySet[Handoff]:
     """The handoffs the agent may use, by name: its own and its enabled actions' fallbacks."""
     return (
         Handoff.objects.filter(
-            Q(agents=agent) | Q(fallback_for__agents=agent, fallback_for__enabled=True)
+            Q(agents=agent)
+            | Q(fallback_for__agents=agent, fallback_for__enabled=True)
+            | Q(after_hours_for__agents=agent)
         )
         .distinct()
         .order_by("name")

@@ -6,7 +6,7 @@ from itertools import zip_longest
 from django import forms
 
 from actions.common.filters import DateRangeForm, choice_by_name
-from actions.handoffs import sip
+from actions.handoffs import hours, sip
 from actions.models import (
     Encryption,
     Handoff,
@@ -56,10 +56,60 @@ class SipHeadersField(forms.Field):
         return [row for row in value or [] if not is_blank_row(row)]
 
 
+HOURS_PREFIX = "hours_"
+HOURS_INPUTS = ("time_zone", *hours.DAYS, "closed", "holidays")
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s,;]+", text or "") if w]
+
+
+class HoursWidget(forms.Widget):
+    """Reads the opening-hours inputs (time zone, a line of ranges per day, closed dates, a
+    holidays country); the template draws them."""
+
+    def value_from_datadict(self, data, files, name):
+        posted = {key: (data.get(HOURS_PREFIX + key) or "").strip() for key in HOURS_INPUTS}
+        weekly = {day: _words(posted[day]) for day in hours.DAYS if posted[day]}
+        if not (weekly or posted["closed"] or posted["holidays"]):
+            return {}  # no hours: always open (a time zone alone means nothing)
+        value = {"time_zone": posted["time_zone"], "weekly": weekly}
+        if posted["closed"]:
+            value["closed"] = _words(posted["closed"])
+        if posted["holidays"]:
+            value["holidays"] = posted["holidays"].upper()
+        return value
+
+    def value_omitted_from_data(self, data, files, name):
+        # A form posted without the inputs (an older client) keeps the saved hours.
+        return not any(HOURS_PREFIX + key in data for key in HOURS_INPUTS)
+
+
+class HoursField(forms.Field):
+    """The hours as handoffs/hours.py reads them; the model's clean() applies the rules."""
+
+    widget = HoursWidget
+
+
+def hours_inputs(value) -> dict:
+    """The inputs' texts for saved (or posted) hours."""
+    value = value if isinstance(value, dict) else {}
+    weekly = value.get("weekly") if isinstance(value.get("weekly"), dict) else {}
+    texts = {day: ", ".join(map(str, weekly.get(day) or [])) for day in hours.DAYS}
+    return {
+        "time_zone": value.get("time_zone") or "",
+        **texts,
+        "days": [(day, hours.DAY_NAMES[n], texts[day]) for n, day in enumerate(hours.DAYS)],
+        "closed": ", ".join(map(str, value.get("closed") or [])),
+        "holidays": value.get("holidays") or "",
+    }
+
+
 class HandoffForm(forms.ModelForm):
     """A handoff destination. Every rule is the model's clean(), through full_clean()."""
 
     sip_headers = SipHeadersField(label="SIP headers", required=False)
+    hours = HoursField(label="Opening hours", required=False)
 
     class Meta:
         model = Handoff
@@ -73,6 +123,8 @@ class HandoffForm(forms.ModelForm):
             "outbound_endpoint",
             "outbound_encryption",
             "sip_headers",
+            "hours",
+            "after_hours",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
@@ -87,6 +139,7 @@ class HandoffForm(forms.ModelForm):
             "phone_number": "Phone number",
             "outbound_endpoint": "Outbound endpoint",
             "outbound_encryption": "Outbound encryption",
+            "after_hours": "After hours, offer",
         }
         help_texts = {
             "name": "Lowercase letters, digits and underscores, e.g. agent_queue.",
@@ -100,6 +153,18 @@ class HandoffForm(forms.ModelForm):
         self.fields["outbound_encryption"].choices = Encryption.choices
         # The model's clean() says what an empty description should say, once.
         self.fields["description"].required = False
+        others = Handoff.objects.exclude(pk=self.instance.pk) if self.instance.pk else None
+        if others is not None:
+            self.fields["after_hours"].queryset = others
+        self.fields["after_hours"].empty_label = "Nothing: say it is closed"
+
+    def hours_inputs(self) -> dict:
+        value = self.fields["hours"].widget.value_from_datadict(self.data, None, "hours")
+        if not self.is_bound or self.fields["hours"].widget.value_omitted_from_data(
+            self.data, None, "hours"
+        ):
+            value = self.instance.hours
+        return hours_inputs(value)
 
     def header_rows(self) -> tuple[list[dict], list[str]]:
         """The rows to show, each with its own messages, and the messages of no one row."""

@@ -4,7 +4,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from actions.common.validation import validate_identifier
-from actions.handoffs import sip
+from actions.handoffs import hours, sip
 
 
 class SipMethod(models.TextChoices):
@@ -46,6 +46,16 @@ class Handoff(models.Model):
     )
     outbound_encryption = models.CharField(max_length=8, choices=Encryption.choices, blank=True)
     sip_headers = models.JSONField(default=list, blank=True)
+    # Opening hours (handoffs/hours.py): {} is always open.
+    hours = models.JSONField(default=dict, blank=True)
+    after_hours = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="after_hours_for",
+        help_text="Outside the opening hours, the agent is offered this handoff instead.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -102,6 +112,12 @@ class Handoff(models.Model):
             self.sip_headers = sip.clean_headers(self.sip_headers)
         except ValidationError as exc:
             errors["sip_headers"] = exc.messages
+        self.hours = self.hours or {}
+        problems = hours.problems(self.hours)
+        if problems:
+            errors["hours"] = [f"{key}: {why}" if key else why for key, why in problems.items()]
+        if self.after_hours_id and self.pk and self.after_hours_id == self.pk:
+            errors["after_hours"] = ["A handoff cannot be its own after-hours alternative."]
         if errors:
             raise ValidationError(errors)
 
@@ -118,11 +134,27 @@ class Handoff(models.Model):
         uses += [
             f"action {name} (fallback)" for name in self.fallback_for.values_list("name", flat=True)
         ]
+        uses += [
+            f"handoff {name} (after hours)"
+            for name in self.after_hours_for.values_list("name", flat=True)
+        ]
         return uses
+
+    def opening(self, now=None) -> "hours.Status":
+        """Open or closed now, and until when (always open without hours)."""
+        return hours.status(self.hours, now or hours.current_time())
+
+    def opening_text(self, now=None) -> str:
+        """ "open now, until 17:30" / "closed until Monday 09:00"; "" without hours."""
+        if not hours.is_set(self.hours):
+            return ""
+        now = now or hours.current_time()
+        return self.opening(now).describe(now, hours.zone_of(self.hours))
 
 
 class HandoffOutcome(models.TextChoices):
     RETURNED = "returned", "Instruction returned"
+    CLOSED = "closed", "Closed: outside its opening hours"
     PENDING = "pending", "Waiting to redirect the call"
     REDIRECTING = "redirecting", "Redirecting the call"
     REDIRECTED = "redirected", "Call redirected"
