@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
 from actions.api import views as api_views
+from actions.handoffs import callbacks as transfer_callbacks
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -23,5 +24,10 @@ urlpatterns = [
     path("api/v1/", include("actions.api.urls")),
     path("mcp", api_views.mcp, name="mcp"),
     path("webhooks/", include("actions.messaging.webhooks")),
+    path(
+        "webhooks/twilio/transfer/<int:log_id>",
+        transfer_callbacks.twilio_transfer,
+        name="twilio_transfer",
+    ),
     path("", include("actions.urls")),
 ]

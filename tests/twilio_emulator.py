@@ -15,6 +15,14 @@ SDK against it (``client.api.base_url = emulator.base_url``):
   URL or status), every update recorded; ``GET`` of the same path fetches it. An unknown call
   is 404 (20404) and redirecting one that has ended is 400 (21220), as with Twilio.
 
+A call updated with TwiML whose ``<Dial>`` or ``<Refer>`` has an ``action`` is dialled: after
+``callback_delay`` the outcome is posted to the action URL, signed, as Twilio does when a dial
+ends (``DialCallStatus``, ``DialCallDuration``, ``DialCallSid``; ``ReferCallStatus`` for a
+REFER), and the TwiML answered continues the call: another ``<Dial action>`` is dialled in
+turn, ``<Hangup/>`` ends the call. The outcome is chosen by the number dialled, as Twilio's
+magic numbers choose theirs (:data:`DIAL_OUTCOMES`; :meth:`set_dial_outcome` for others): any
+other number answers and talks for 7 seconds (``completed``).
+
 Everything else answers 404 with Twilio's error JSON. Requests are authenticated with HTTP Basic
 auth exactly as Twilio does (account SID and auth token). After a message is created, its status
 moves on in the background (``sent``, then ``delivered`` or what :meth:`set_final_status` says)
@@ -102,6 +110,15 @@ _CALL_ADDRESS = re.compile(r"\+?[0-9]{3,15}|sips?:\S+@\S+|client:\S+")
 _ACCOUNT_PATH = re.compile(r"/2010-04-01/Accounts/([^/]+)(/.*)?")
 _MESSAGE_PATH = re.compile(r"/Messages/([^/]+)\.json")
 _CALL_PATH = re.compile(r"/Calls/([^/]+)\.json")
+# The emulator's magic numbers for a transfer's outcome: what a <Dial> to them reports.
+DIAL_OUTCOMES = {
+    "+15005550101": ("busy", 0),
+    "+15005550102": ("no-answer", 0),
+    "+15005550103": ("failed", 0),
+    "+15005550104": ("canceled", 0),
+}
+ANSWERED_SECONDS = 7
+_DIAL_TARGET = re.compile(r"(\+?\d{6,15})")
 
 # GSM 03.38: the basic character set (one septet each) and its extension table (two septets).
 _GSM_BASIC = frozenset(
@@ -242,8 +259,9 @@ def _valid_callback_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _post_form(url: str, params: dict[str, str], signature: str, timeout: float):
-    """POST ``params`` form-encoded to ``url``; the HTTP status, or None and the error."""
+def _post_form(url: str, params: dict[str, str], signature: str, timeout: float, body=None):
+    """POST ``params`` form-encoded to ``url``; the HTTP status, or None and the error. With
+    ``body`` (a list), the response's text is appended to it."""
     connection = None
     try:
         parts = urlsplit(url)
@@ -263,7 +281,9 @@ def _post_form(url: str, params: dict[str, str], signature: str, timeout: float)
             },
         )
         response = connection.getresponse()
-        response.read()
+        text = response.read()
+        if body is not None:
+            body.append(text.decode("utf-8", "replace"))
         return response.status, None
     except Exception as exc:  # any failure is recorded, never raised
         return None, f"{type(exc).__name__}: {exc}"
@@ -507,6 +527,9 @@ class TwilioEmulator:
         self.messages: dict[str, dict] = {}
         self.calls: dict[str, dict] = {}
         self.callbacks_sent: list[dict] = []
+        # Each <Dial>/<Refer> action callback posted: url, params, http_status, answer (TwiML).
+        self.dial_callbacks: list[dict] = []
+        self.dial_outcomes: dict[str, tuple[str, int]] = dict(DIAL_OUTCOMES)
 
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -656,6 +679,8 @@ class TwilioEmulator:
             self.messages.clear()
             self.calls.clear()
             self.callbacks_sent.clear()
+            self.dial_callbacks.clear()
+            self.dial_outcomes = dict(DIAL_OUTCOMES)
             self._failures.clear()
             self._late_answers.clear()
             self._call_failures.clear()
@@ -993,6 +1018,7 @@ class TwilioEmulator:
             call["date_updated"] = now
             if form.get("Twiml"):
                 call["twiml"] = form["Twiml"]
+                self._dial(call, form["Twiml"])
             if form.get("Url"):
                 call["url"] = form["Url"]
             requested = form.get("Status", "").strip().lower()
@@ -1001,6 +1027,74 @@ class TwilioEmulator:
                 call["end_time"] = now
                 call["duration"] = "0"
             return _Response(200, self._call_resource(call))
+
+    def set_dial_outcome(self, number: str, status: str, duration: int = ANSWERED_SECONDS):
+        """What a <Dial> to ``number`` reports: busy, no-answer, failed, canceled, completed."""
+        with self._lock:
+            self.dial_outcomes[number] = (status, duration)
+
+    def _dial(self, call: dict, twiml: str) -> None:
+        """Dial the first <Dial>/<Refer> with an action in ``twiml`` (under the lock)."""
+        match = re.search(r"<(Dial|Refer)\b([^>]*)>(.*?)</\1>", twiml, re.S)
+        action = re.search(r'action="([^"]+)"', match.group(2)) if match else None
+        scheduler = self._scheduler
+        if not action or scheduler is None:
+            return
+        verb, url = match.group(1), action.group(1).replace("&amp;", "&")
+        target = _DIAL_TARGET.search(match.group(3))
+        number = target.group(1) if target else ""
+        status, duration = self.dial_outcomes.get(number, ("completed", ANSWERED_SECONDS))
+        prefix = "Dial" if verb == "Dial" else "Refer"
+        params = {
+            "AccountSid": call["account_sid"],
+            "ApiVersion": API_VERSION,
+            "CallSid": call["sid"],
+            "CallStatus": "in-progress",
+            f"{prefix}CallStatus": status,
+        }
+        if verb == "Dial":
+            params["DialCallSid"] = _sid("CA")
+            params["DialCallDuration"] = str(duration if status == "completed" else 0)
+        token = self.accounts.get(call["account_sid"], "")
+        generation = self._generation
+        scheduler.call_later(
+            self.callback_delay,
+            lambda: scheduler.submit(
+                lambda: self._post_dial(call["sid"], url, params, token, generation)
+            ),
+        )
+
+    def _post_dial(self, call_sid, url, params, token, generation) -> None:
+        """POST one signed action callback; continue the call with the TwiML answered."""
+        signature = RequestValidator(token).compute_signature(url, params)
+        body: list[str] = []
+        http_status, error = _post_form(url, params, signature, self.callback_timeout, body)
+        answer = body[0] if body else ""
+        with self._changed:
+            if generation != self._generation:
+                return
+            self.dial_callbacks.append(
+                {"url": url, "params": params, "http_status": http_status, "error": error,
+                 "answer": answer, "time": time.time()}
+            )  # fmt: skip
+            call = self.calls.get(call_sid)
+            if call is not None and http_status == 200:
+                call["updates"].append({"ActionAnswer": answer})
+                if "<Hangup" in answer and call["status"] == "in-progress":
+                    call["status"] = "completed"
+                    call["end_time"] = _now_rfc2822()
+                elif call["status"] == "in-progress":
+                    self._dial(call, answer)
+            self._changed.notify_all()
+
+    def wait_for_dial_callbacks(self, count: int, timeout: float = 10) -> list[dict]:
+        """Block until ``count`` action callbacks have been posted; a copy of them."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.dial_callbacks) >= count, timeout):
+                raise TimeoutError(
+                    f"expected {count} dial callbacks, got {len(self.dial_callbacks)}"
+                )
+            return list(self.dial_callbacks)
 
     def _fetch_call(self, account_sid: str, sid: str, path: str) -> _Response:
         with self._lock:

@@ -10,6 +10,7 @@ from actions.handoffs import hours, sip
 from actions.models import (
     Encryption,
     Handoff,
+    TransferOutcome,
 )
 
 HEADER_KEY, HEADER_VALUE = "header_key", "header_value"
@@ -194,11 +195,18 @@ class HandoffLogFilterForm(DateRangeForm):
     """The handoff log's filters, read from the query string."""
 
     handoff = choice_by_name(Handoff.objects.all(), "handoff")
-    field_order = ["handoff", "date_from", "date_to"]
+    transfer = forms.ChoiceField(
+        label="Transfer outcome",
+        required=False,
+        choices=[("", "Any transfer outcome"), *TransferOutcome.choices],
+    )
+    field_order = ["handoff", "transfer", "date_from", "date_to"]
 
     def filter(self, logs):
         """The entries matching the filters that are valid; an invalid one filters nothing."""
         self.is_valid()  # cleaned_data then holds the fields that are valid
         if self.cleaned_data.get("handoff"):
             logs = logs.filter(handoff=self.cleaned_data["handoff"])
+        if self.cleaned_data.get("transfer"):
+            logs = logs.filter(transfer_outcome=self.cleaned_data["transfer"])
         return self.filter_dates(logs)

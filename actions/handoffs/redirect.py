@@ -1,5 +1,8 @@
 """What the live-call redirect sends Twilio, and what the log says of it."""
 
+from django.conf import settings
+from django.urls import reverse
+
 from actions.handoffs import sip
 from actions.models import (
     Handoff,
@@ -17,9 +20,16 @@ def is_sip_leg(call_from: str, call_to: str) -> bool:
     return any(a.lower().startswith(("sip:", "sips:")) for a in (call_from, call_to))
 
 
-def redirect_twiml(handoff: Handoff, call_from: str, call_to: str) -> str:
-    """The TwiML for this call: a refer is a SIP REFER on a SIP leg, a <Dial> on a phone leg."""
-    return sip.twiml(handoff, sip_leg=is_sip_leg(call_from, call_to))
+def redirect_twiml(handoff: Handoff, call_from: str, call_to: str, log_id: int) -> str:
+    """The TwiML for this call: a refer is a SIP REFER on a SIP leg, a <Dial> on a phone leg;
+    Twilio reports how the transfer ended to the log entry's callback (handoffs/callbacks.py)."""
+    return sip.twiml(
+        handoff, sip_leg=is_sip_leg(call_from, call_to), action=transfer_callback_url(log_id)
+    )
+
+
+def transfer_callback_url(log_id: int) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{reverse('twilio_transfer', args=[log_id])}"
 
 
 def redirected_detail(handoff: Handoff, call_from: str, call_to: str) -> str:

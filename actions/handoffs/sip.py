@@ -223,25 +223,32 @@ def sip_uri(handoff) -> str | None:
     return None
 
 
-def twiml(handoff, sip_leg: bool = True) -> str:
+# How long a transferred call rings before Twilio reports no-answer (Twilio's own default).
+RING_TIMEOUT = 30
+
+
+def twiml(handoff, sip_leg: bool = True, action: str | None = None) -> str:
     """The equivalent TwiML, built with the twilio SDK.
 
     A refer is a SIP REFER, which Twilio performs only on SIP call legs; on a phone (PSTN)
-    leg the same handoff is a <Dial><Number>, which bridges the call instead.
+    leg the same handoff is a <Dial><Number>, which bridges the call instead. With `action`
+    (the live redirect), Twilio posts the transfer's outcome there when the dial ends and
+    continues the call with the TwiML it answers: a dial rings for RING_TIMEOUT seconds.
     """
     response = VoiceResponse()
+    dial_options = {"action": action, "timeout": RING_TIMEOUT} if action else {}
     if handoff.method == "bye":
         response.append(Hangup())
     elif handoff.method == "invite":
-        dial = Dial()
+        dial = Dial(**dial_options)
         dial.sip(sip_uri(handoff))
         response.append(dial)
     elif sip_leg:
-        refer = Refer()
+        refer = Refer(**({"action": action} if action else {}))
         refer.sip(sip_uri(handoff))
         response.append(refer)
     else:
-        dial = Dial()
+        dial = Dial(**dial_options)
         dial.number(handoff.phone_number)
         response.append(dial)
     return str(response)

@@ -1,7 +1,14 @@
 from actions.models.action import RecipientMode, SendTextAction
 from actions.models.agent import Agent, ApiKey
 from actions.models.channel import Environment, MessagingChannel, Provider
-from actions.models.handoff import Encryption, Handoff, HandoffLog, HandoffOutcome, SipMethod
+from actions.models.handoff import (
+    Encryption,
+    Handoff,
+    HandoffLog,
+    HandoffOutcome,
+    SipMethod,
+    TransferOutcome,
+)
 from actions.models.message import Message, MessageEvent, MessageStatus, OptOut, OptOutSource
 
 __all__ = [
@@ -12,6 +19,7 @@ __all__ = [
     "Handoff",
     "HandoffLog",
     "HandoffOutcome",
+    "TransferOutcome",
     "Message",
     "MessageEvent",
     "MessageStatus",

@@ -161,6 +161,18 @@ class HandoffOutcome(models.TextChoices):
     FAILED = "failed", "Redirect failed"
 
 
+class TransferOutcome(models.TextChoices):
+    """What Twilio reported of a live transfer (<Dial>/<Refer> action callback)."""
+
+    ANSWERED = "answered", "Answered"
+    COMPLETED = "completed", "Answered and ended"
+    BUSY = "busy", "Busy"
+    NO_ANSWER = "no-answer", "No answer"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+    DECLINED = "declined", "Declined"
+
+
 class HandoffLog(models.Model):
     """One handoff invocation: what was asked, what was answered, what happened to the call."""
 
@@ -184,6 +196,13 @@ class HandoffLog(models.Model):
         max_length=16, choices=HandoffOutcome.choices, default=HandoffOutcome.RETURNED
     )
     outcome_detail = models.TextField(blank=True)
+    # The transfer's own outcome, from Twilio's signed action callback after the redirect.
+    transfer_outcome = models.CharField(
+        max_length=16, choices=TransferOutcome.choices, blank=True, db_index=True
+    )
+    ring_seconds = models.PositiveIntegerField(null=True, blank=True)
+    bridged_seconds = models.PositiveIntegerField(null=True, blank=True)
+    transfer_reported_at = models.DateTimeField(null=True, blank=True)
     # When a pending redirect's next attempt is due (see Message.due_at).
     due_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from actions.common.times import duration, start_of_day
 from actions.messaging import provider_errors
-from actions.models import Message, MessageStatus, SendTextAction
+from actions.models import HandoffLog, Message, MessageStatus, SendTextAction, TransferOutcome
 from actions.sendlog import charts
 from actions.sendlog.query import only_tests
 
@@ -120,6 +120,36 @@ class Day(_Counts):
 
 
 @dataclass(frozen=True)
+class TransferCount:
+    """Live transfers of the last 7 days with one outcome, as Twilio reported it."""
+
+    outcome: str
+    label: str
+    count: int
+    query: str  # the handoff log's, listing them
+
+
+def transfer_counts(week_start: date) -> list[TransferCount]:
+    """How the live transfers of the last 7 days ended, most frequent first."""
+    rows = (
+        HandoffLog.objects.filter(created_at__gte=start_of_day(week_start))
+        .exclude(transfer_outcome="")
+        .values("transfer_outcome")
+        .annotate(count=Count("id"))
+        .order_by("-count", "transfer_outcome")
+    )
+    return [
+        TransferCount(
+            row["transfer_outcome"],
+            TransferOutcome(row["transfer_outcome"]).label,
+            row["count"],
+            _query(transfer=row["transfer_outcome"], date_from=week_start),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
 class FailureCode:
     """A provider error code among the undelivered and failed messages of the period."""
 
@@ -156,6 +186,7 @@ class Dashboard:
     days: list[Day]  # the chart's days, oldest first, today last
     failure_codes: list[FailureCode] = field(default_factory=list)
     slowest_actions: list[SlowAction] = field(default_factory=list)
+    transfers: list["TransferCount"] = field(default_factory=list)
     has_messages: bool = True
 
     @property
@@ -215,6 +246,7 @@ def summary(now: datetime | None = None, tests: str = "") -> Dashboard:
         days=chart_days,
         failure_codes=_failure_codes(groups),
         slowest_actions=_slowest_actions(groups, week_start, today),
+        transfers=transfer_counts(week_start),
     )
 
 

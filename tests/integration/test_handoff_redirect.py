@@ -94,6 +94,13 @@ def updates(twilio, call_sid):
     return twilio.calls[call_sid]["updates"]
 
 
+def action(log_id) -> str:
+    """The callback the redirect's <Dial>/<Refer> reports the transfer's outcome to."""
+    from django.conf import settings
+
+    return f'action="{settings.PUBLIC_BASE_URL}/webhooks/twilio/transfer/{log_id}"'
+
+
 def test_a_refer_on_a_sip_call_is_redirected_with_refer(client, key, twilio, sdk, celery_worker):
     call_sid = live_call(sdk, "sip:alice@pbx.example.com")
     answer = invoke_handoff(client, key, "escalation_handoff", call_sid)
@@ -104,9 +111,10 @@ def test_a_refer_on_a_sip_call_is_redirected_with_refer(client, key, twilio, sdk
     twiml = (
         XML + "<Response><Refer><Sip>tel:+15551234567?X-Reason=escalation</Sip></Refer></Response>"
     )
+    redirected = twiml.replace("<Refer>", f"<Refer {action(log.pk)}>")
     assert log.outcome == "redirected", log.outcome_detail
-    assert updates(twilio, call_sid) == [{"Twiml": twiml}]
-    assert answer["twiml"] == twiml
+    assert updates(twilio, call_sid) == [{"Twiml": redirected}]
+    assert answer["twiml"] == twiml  # the instruction: no callback of its own
     assert log.outcome_detail.startswith("Call redirected with <Refer><Sip>")
     calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in twilio.requests if "/Calls" in r.path]
     assert calls == [
@@ -126,7 +134,10 @@ def test_a_refer_on_a_phone_call_is_redirected_with_dial_number(
 
     assert log.outcome == "redirected", log.outcome_detail
     assert updates(twilio, call_sid) == [
-        {"Twiml": XML + "<Response><Dial><Number>+15551234567</Number></Dial></Response>"}
+        {
+            "Twiml": XML + f'<Response><Dial {action(log.pk)} timeout="30">'
+            "<Number>+15551234567</Number></Dial></Response>"
+        }
     ]
     assert log.outcome_detail.startswith("Call redirected with <Dial><Number> to +15551234567")
 
@@ -136,8 +147,8 @@ def test_a_refer_on_a_phone_call_is_redirected_with_dial_number(
     [
         (
             "billing_desk",
-            "<Response><Dial><Sip>sip:+15557654321@pbx.example.com;transport=udp</Sip></Dial>"
-            "</Response>",
+            '<Response><Dial ACTION timeout="30"><Sip>sip:+15557654321@pbx.example.com;'
+            "transport=udp</Sip></Dial></Response>",
         ),
         ("end_call", "<Response><Hangup /></Response>"),
     ],
@@ -148,7 +159,7 @@ def test_an_invite_and_a_bye_redirect_with_their_own_twiml(
     call_sid = live_call(sdk, "+15551112222")
     log = wait_for_outcome(invoke_handoff(client, key, name, call_sid)["id"], celery_worker)
     assert log.outcome == "redirected", log.outcome_detail
-    assert updates(twilio, call_sid) == [{"Twiml": XML + twiml}]
+    assert updates(twilio, call_sid) == [{"Twiml": XML + twiml.replace("ACTION", action(log.pk))}]
 
 
 def test_an_unknown_call_fails_with_twilios_20404(client, key, twilio, celery_worker):
@@ -233,3 +244,66 @@ def test_a_21610_send_records_an_opt_out_and_the_next_invoke_is_opted_out_with_f
     assert error["fallback"]["handoff"] == "agent_queue"
     assert 'call transfer_call with destination "agent_queue"' in error["say"]
     assert Message.objects.count() == 1
+
+
+# --- The transfer's outcome, from Twilio's signed action callback ------------------------------
+
+
+def wait_for_transfer(log_id, timeout=20.0) -> HandoffLog:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = HandoffLog.objects.get(pk=log_id)
+        if log.transfer_outcome:
+            return log
+        time.sleep(0.05)
+    raise AssertionError("no transfer outcome was recorded")
+
+
+def test_an_answered_transfer_records_how_long_the_bridged_call_lasted(
+    client, key, twilio, sdk, celery_worker
+):
+    call_sid = live_call(sdk, "+15551112222")
+    answer = invoke_handoff(client, key, "escalation_handoff", call_sid)
+    log = wait_for_transfer(answer["id"])
+    assert (log.transfer_outcome, log.bridged_seconds) == ("completed", 7)
+    assert log.ring_seconds is not None and log.transfer_reported_at is not None
+    [callback] = twilio.wait_for_dial_callbacks(1)
+    assert callback["http_status"] == 200
+    assert callback["answer"].endswith("<Response><Hangup /></Response>")
+    assert twilio.calls[call_sid]["status"] == "completed"
+
+
+def test_a_busy_transfer_is_recorded_and_the_caller_hears_a_sentence_not_silence(
+    client, key, twilio, sdk, celery_worker
+):
+    twilio.set_dial_outcome("+15551234567", "busy")
+    call_sid = live_call(sdk, "+15551112222")
+    log = wait_for_transfer(invoke_handoff(client, key, "escalation_handoff", call_sid)["id"])
+    assert (log.transfer_outcome, log.bridged_seconds) == ("busy", 0)
+    [callback] = twilio.wait_for_dial_callbacks(1)
+    assert callback["params"]["DialCallStatus"] == "busy"
+    assert "<Say>Sorry, nobody could take your call right now." in callback["answer"]
+    assert callback["answer"].endswith("<Hangup /></Response>")
+
+
+def test_a_forged_transfer_callback_is_refused_and_changes_nothing(
+    client, key, twilio, sdk, celery_worker
+):
+    twilio.set_dial_outcome("+15551234567", "no-answer")
+    delay, twilio.callback_delay = twilio.callback_delay, 5  # the real one comes after
+    try:
+        call_sid = live_call(sdk, "+15551112222")
+        answer = invoke_handoff(client, key, "escalation_handoff", call_sid)
+        wait_for_outcome(answer["id"], celery_worker)
+        url = f"/webhooks/twilio/transfer/{answer['id']}"
+        forged = client.post(
+            url, {"DialCallStatus": "completed", "DialCallDuration": "600"},
+            headers={"X-Twilio-Signature": "forged"},
+        )  # fmt: skip
+        missing = client.post(url, {"DialCallStatus": "completed"})
+        assert (forged.status_code, missing.status_code) == (403, 403)
+        assert HandoffLog.objects.get(pk=answer["id"]).transfer_outcome == ""
+    finally:
+        twilio.callback_delay = delay
+    log = wait_for_transfer(answer["id"])
+    assert log.transfer_outcome == "no-answer"

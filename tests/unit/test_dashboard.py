@@ -202,7 +202,8 @@ def test_the_dashboard_is_a_few_aggregate_queries_however_many_messages(
     action = make_action(channel)
     for n in range(30):
         message(n, action=action, status=["delivered", "failed", "queued"][n % 3])
-    with django_assert_max_num_queries(2):
+    # The messages' one GROUP BY, the names of the slowest actions, the transfers' GROUP BY.
+    with django_assert_max_num_queries(3):
         board = dashboard.summary()
         board.chart  # noqa: B018 — drawn from the same rows, no query of its own
     assert board.week.total == 30
