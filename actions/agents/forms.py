@@ -21,6 +21,14 @@ class AgentForm(forms.ModelForm):
         help_text="Only for Retell: the Retell API key with the webhook badge, which signs "
         "Retell's requests (X-Retell-Signature). Stored encrypted.",
     )
+    # A URL typed without its scheme is https (Django 6's default, chosen now).
+    return_url = forms.URLField(
+        label="Return-to-agent URL",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=Agent._meta.get_field("return_url").help_text,
+    )
     clear_retell_api_key = forms.BooleanField(
         label="Remove the stored Retell API key", required=False
     )
@@ -35,6 +43,8 @@ class AgentForm(forms.ModelForm):
             "requests_per_minute",
             "texts_per_recipient_per_day",
             "texts_per_conversation",
+            "return_url",
+            "unavailable_message",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
@@ -45,6 +55,8 @@ class AgentForm(forms.ModelForm):
             "requests_per_minute": "Requests per minute",
             "texts_per_recipient_per_day": "Texts to one number per day",
             "texts_per_conversation": "Texts per conversation",
+            "return_url": "Return-to-agent URL",
+            "unavailable_message": "Unavailable message",
         }
         help_texts = {
             "name": "Lowercase letters, digits and underscores, e.g. booking_bot.",

@@ -7,7 +7,7 @@ from actions.models import Agent
 
 NOUN = "agent"
 MODEL = Agent
-KEYS = ("name", "description", "actions", "handoffs")
+KEYS = ("name", "description", "actions", "handoffs", "return_url", "unavailable_message")
 # Keys that are refused with their own explanation rather than as unknown.
 NEVER_IN_FILE = {
     "api_keys": "API keys are never part of the configuration file: create them on the "
@@ -19,6 +19,8 @@ PLACES = {
     "description": ("description",),
     "actions": ("actions",),
     "handoffs": ("handoffs",),
+    "return_url": ("return_url",),
+    "unavailable_message": ("unavailable_message",),
 }
 
 
@@ -32,6 +34,9 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         at: dict[str, int] = {}
         item.values[key] = shape.names(raw.get(key), (*path, key), item.bad, (key,), noun, at)
         item.at.update({(key, name): index for name, index in at.items()})
+    for key in ("return_url", "unavailable_message"):  # written only when set, as exported
+        if text := fields.text(key):
+            item.values[key] = text
     return item
 
 
@@ -49,6 +54,8 @@ def form(item: Item, instance: Agent, actions: list[int], handoffs: list[int]) -
         "actions": actions,
         "handoffs": handoffs,
         "requests_per_minute": instance.requests_per_minute,
+        "return_url": v.get("return_url", ""),
+        "unavailable_message": v.get("unavailable_message", ""),
     }
     return AgentForm(data, instance=instance)
 
@@ -70,4 +77,6 @@ def values(agent: Agent, actions: list[str] | None = None, handoffs=None) -> dic
         "description": agent.description,
         "actions": sorted(actions),
         "handoffs": sorted(handoffs),
+        **({"return_url": agent.return_url} if agent.return_url else {}),
+        **({"unavailable_message": agent.unavailable_message} if agent.unavailable_message else {}),
     }

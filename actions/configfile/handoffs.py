@@ -10,6 +10,7 @@ from actions.handoffs.forms import (
     hours_inputs,
 )
 from actions.models import Handoff
+from actions.models.handoff import FALLBACK_ON
 
 NOUN = "handoff"
 MODEL = Handoff
@@ -20,6 +21,8 @@ KEYS = (
     "sip_config",
     "sip_headers",
     "utterance",
+    "fallbacks",
+    "fallback_on",
     "hours",
     "after_hours",
 )
@@ -33,6 +36,8 @@ PLACES = {
     "utterance": ("utterance",),
     **{key: ("sip_config", key) for key in SIP_CONFIG_KEYS},
     "sip_headers": ("sip_headers",),
+    "fallbacks": ("fallbacks",),
+    "fallback_on": ("fallback_on",),
     "hours": ("hours",),
     "after_hours": ("after_hours",),
 }
@@ -66,6 +71,20 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         "utterance": fields.text("utterance"),
     }
     # Written only when set (as exported), so that a PolyAI file round-trips unchanged.
+    if "fallbacks" in raw:
+        at: dict[str, int] = {}
+        names = shape.names(raw["fallbacks"], (*path, "fallbacks"), item.bad, ("fallbacks",),
+                            "handoff", at)  # fmt: skip
+        if names:
+            item.values["fallbacks"] = names
+            item.at.update({("fallbacks", name): index for name, index in at.items()})
+    if "fallback_on" in raw:
+        outcomes = raw["fallback_on"]
+        if isinstance(outcomes, list) and all(isinstance(o, str) for o in outcomes):
+            item.values["fallback_on"] = outcomes
+        else:
+            item.bad.add(("fallback_on",))
+            shape.add((*path, "fallback_on"), "must be a list of outcomes such as busy, no-answer")
     hours = raw.get("hours")
     if hours not in (None, {}):
         if isinstance(hours, dict):
@@ -78,10 +97,17 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
     return item
 
 
-def form(item: Item, instance: Handoff, after_hours: int | str = "") -> HandoffForm:
+def form(
+    item: Item, instance: Handoff, after_hours: int | str = "", saved: set[str] | None = None
+) -> HandoffForm:
     """The builder's form for the handoff, bound to its values from the file; `after_hours`
-    is the pk of the saved handoff it names, or "" (checked against the file instead)."""
+    is the pk of the saved handoff it names, or "" (checked against the file instead), and
+    `saved` the names of the saved handoffs: a fallback only in the file is checked against
+    the file instead."""
     v = item.values
+    fallbacks = v.get("fallbacks", [])
+    if saved is not None:
+        fallbacks = [name for name in fallbacks if name in saved]
     data = {
         "name": v["name"],
         "description": v["description"],
@@ -92,6 +118,8 @@ def form(item: Item, instance: Handoff, after_hours: int | str = "") -> HandoffF
         "header_value": [h["value"] for h in v["sip_headers"]],
         **{f"{HOURS_PREFIX}{key}": value for key, value in _hours_data(v.get("hours")).items()},
         "after_hours": after_hours,
+        "fallbacks": ", ".join(fallbacks),
+        "fallback_on": v.get("fallback_on", list(FALLBACK_ON)),
     }
     return HandoffForm(data, instance=instance)
 
@@ -136,6 +164,12 @@ def values(handoff: Handoff) -> dict:
         "sip_config": sip,
         "sip_headers": [{"key": h["key"], "value": h["value"]} for h in handoff.sip_headers],
         "utterance": handoff.utterance,
+        **({"fallbacks": list(handoff.fallbacks)} if handoff.fallbacks else {}),
+        **(
+            {"fallback_on": list(handoff.fallback_on)}
+            if list(handoff.fallback_on) != list(FALLBACK_ON)
+            else {}
+        ),
         **({"hours": handoff.hours} if handoff.hours else {}),
         **({"after_hours": handoff.after_hours.name} if handoff.after_hours_id else {}),
     }

@@ -247,6 +247,8 @@ def _check_references(items, surviving, pruned, shape: Shape) -> None:
     for item in items["handoffs"]:
         if item.values.get("after_hours") and not item.is_bad(("after_hours",)):
             check(item, ("after_hours",), "handoffs", item.values["after_hours"])
+        for name in item.values.get("fallbacks", []):
+            check(item, ("fallbacks", item.at[("fallbacks", name)]), "handoffs", name)
     for item in items["agents"]:
         for section in ("actions", "handoffs"):
             for name in item.values[section]:
@@ -325,7 +327,9 @@ def _form(item: Item, db: "_Database | None", pruned: dict[str, set[str]]):
         fallback = _pk("handoffs", v["fallback_handoff"], pruned)
         return sendtext.form(item, instance, channel, fallback)
     if item.section == "handoffs":
-        return handoffs.form(item, instance, _pk("handoffs", v.get("after_hours", ""), pruned))
+        after_hours = _pk("handoffs", v.get("after_hours", ""), pruned)
+        saved = set(_names("handoffs", v.get("fallbacks", []), pruned))
+        return handoffs.form(item, instance, after_hours, saved)
     linked_actions = _pks("actions", v["actions"], pruned)
     linked_handoffs = _pks("handoffs", v["handoffs"], pruned)
     return agents.form(item, instance, linked_actions, linked_handoffs)
@@ -344,6 +348,13 @@ def _pk(section: str, name: str, pruned) -> int | str:
     model = SECTIONS[section].MODEL
     found = model.objects.filter(name=name).values_list("pk", flat=True).first()
     return found if found is not None else ""
+
+
+def _names(section: str, names: list[str], pruned) -> list[str]:
+    """The names among `names` that are saved and not about to be pruned."""
+    wanted = [n for n in names if n not in pruned[section]]
+    model = SECTIONS[section].MODEL
+    return list(model.objects.filter(name__in=wanted).values_list("name", flat=True))
 
 
 def _pks(section: str, names: list[str], pruned) -> list[int]:
@@ -377,6 +388,8 @@ def _values_of(item: Item, instance: Model) -> dict:
     values = SECTIONS[item.section].values(instance)
     if item.section == "handoffs" and v.get("after_hours"):
         values["after_hours"] = v["after_hours"]  # a handoff the file may be creating
+    if item.section == "handoffs" and v.get("fallbacks"):
+        values["fallbacks"] = list(v["fallbacks"])  # some may exist only in the file
     return values
 
 
@@ -462,7 +475,7 @@ def _write(prepared: _Prepared, user) -> None:
     for section in ("channels", "handoffs", "actions", "agents"):
         items = [i for i in prepared.items[section] if (section, i.name) in writes]
         if section == "handoffs":
-            # The default last; a handoff after the after-hours handoff it names.
+            # The default last; a handoff after the handoffs it names.
             items = _after_hours_first(items)
         for item in items:
             form = _form(item, None, no_pruning)
@@ -482,9 +495,10 @@ def _write(prepared: _Prepared, user) -> None:
 
 
 def _after_hours_first(items: list[Item]) -> list[Item]:
-    """Handoffs in an order that saves each after-hours alternative before the handoffs that
-    name it (a chain has no loops: a handoff cannot name itself, and a longer loop is saved in
-    file order), non-defaults before the default."""
+    """Handoffs in an order that saves each after-hours alternative and fallback before the
+    handoffs that name it (a handoff cannot name itself; a longer loop is saved in file order,
+    and its last reference is then checked against what is saved), non-defaults before the
+    default."""
     by_name = {i.name: i for i in items}
     ordered: list[Item] = []
     placing: set[str] = set()
@@ -493,9 +507,10 @@ def _after_hours_first(items: list[Item]) -> list[Item]:
         if item in ordered or item.name in placing:
             return
         placing.add(item.name)
-        after = by_name.get(item.values.get("after_hours") or "")
-        if after is not None:
-            place(after)
+        for name in [item.values.get("after_hours") or "", *item.values.get("fallbacks", [])]:
+            named = by_name.get(name)
+            if named is not None:
+                place(named)
         ordered.append(item)
 
     for item in sorted(items, key=lambda i: i.values["is_default"]):

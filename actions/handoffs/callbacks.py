@@ -5,13 +5,17 @@ posts DialCallStatus (ReferCallStatus for a REFER) and DialCallDuration, signed 
 token of the account that redirected the call (channels/credentials.py `for_agent`). The
 outcome, how long the transfer rang and how long the bridged call lasted go on the log entry;
 a missing or wrong signature is 403 and changes nothing. The TwiML answered continues the
-caller's leg: after a bridged call, hang up; after a transfer that failed, never silence — a
-sentence, then hang up.
+caller's leg: after a bridged call, hang up; after a transfer that failed with an outcome the
+chain's first handoff moves on from (`fallback_on`), its next open fallback — one new log entry
+per step, linked to the first — and when none is left, never silence: back to the agent's
+return URL with the reason, or its unavailable message and hang up.
 """
 
 import logging
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -19,8 +23,9 @@ from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import Hangup, Say, VoiceResponse
 
 from actions.channels import credentials
+from actions.handoffs import redirect, sip
 from actions.messaging.webhooks import signed
-from actions.models import HandoffLog, TransferOutcome
+from actions.models import HandoffLog, HandoffOutcome, SipMethod, TransferOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +47,7 @@ def _seconds(text) -> int | None:
 @login_not_required
 @require_POST
 def twilio_transfer(request, log_id: int):
-    log = HandoffLog.objects.select_related("agent").filter(pk=log_id).first()
+    log = HandoffLog.objects.select_related("agent", "handoff").filter(pk=log_id).first()
     account = credentials.for_agent(log.agent) if log is not None else None
     if log is None or account is None or not signed(request, account[1]):
         logger.warning("Transfer callback refused: unknown entry or bad signature")
@@ -54,16 +59,76 @@ def twilio_transfer(request, log_id: int):
     now = timezone.now()
     bridged = _seconds(request.POST.get("DialCallDuration")) if outcome in ANSWERED else 0
     since = int((now - log.updated_at).total_seconds())  # the redirect's end
-    # Claimed once: Twilio retrying the callback records nothing twice.
-    HandoffLog.objects.filter(pk=log.pk, transfer_outcome="").update(
-        transfer_outcome=outcome,
-        bridged_seconds=bridged,
-        ring_seconds=max(0, since - (bridged or 0)),
-        transfer_reported_at=now,
-        updated_at=now,
-    )
+    with transaction.atomic():
+        # Claimed once: Twilio retrying the callback records nothing twice, and gets the
+        # same answer (the step already made, if any).
+        claimed = HandoffLog.objects.filter(pk=log.pk, transfer_outcome="").update(
+            transfer_outcome=outcome,
+            bridged_seconds=bridged,
+            ring_seconds=max(0, since - (bridged or 0)),
+            transfer_reported_at=now,
+            updated_at=now,
+        )
+        twiml = _continue(log, outcome, claimed, request.POST)
+    return HttpResponse(twiml, content_type="text/xml")
+
+
+def _continue(log: HandoffLog, outcome: str, claimed: bool, posted) -> str:
+    """The TwiML that continues the caller's leg: hang up after a bridged call; else the next
+    fallback of the chain; when none is left, back to the agent, or a sentence and hang up."""
     response = VoiceResponse()
-    if outcome not in ANSWERED:
-        response.append(Say(NOBODY))
+    if outcome in ANSWERED:
+        response.append(Hangup())
+        return str(response)
+    first = log.chain_start or log
+    step = log.chain_step + 1
+    made = HandoffLog.objects.filter(chain_start=first, chain_step=step).first()
+    if made is None and claimed:
+        made = _next_step(first, step, outcome, posted)
+    if made is not None:
+        return made.twiml
+    agent = log.agent
+    if agent is not None and agent.return_url:
+        reason = urlencode({"reason": f"transfer_failed:{outcome}"})
+        separator = "&" if "?" in agent.return_url else "?"
+        response.redirect(f"{agent.return_url}{separator}{reason}", method="POST")
+        return str(response)
+    response.append(Say((agent.unavailable_message if agent else "") or NOBODY))
     response.append(Hangup())
-    return HttpResponse(str(response), content_type="text/xml")
+    return str(response)
+
+
+def _next_step(first: HandoffLog, step: int, outcome: str, posted) -> HandoffLog | None:
+    """The chain's next fallback that is open, logged as its step; None when none is left
+    or the outcome does not move the call on."""
+    handoff = first.handoff
+    if handoff is None or outcome not in (handoff.fallback_on or []):
+        return None
+    fallbacks = handoff.fallback_handoffs()
+    taken = step - 1  # fallbacks already tried or skipped
+    for index, fallback in enumerate(fallbacks[taken:], start=taken):
+        if fallback.method == SipMethod.BYE or not fallback.opening().open:
+            continue
+        entry = HandoffLog.objects.create(
+            handoff=fallback,
+            handoff_name=fallback.name,
+            agent=first.agent,
+            agent_name=first.agent_name,
+            environment=first.environment,
+            source="fallback",
+            conversation_id=first.conversation_id,
+            call_sid=first.call_sid,
+            reason=first.reason,
+            variables=first.variables,
+            instruction=sip.instruction(fallback),
+            outcome=HandoffOutcome.REDIRECTED,
+            outcome_detail=f"Fallback {index + 1} of {first.handoff_name}, after {outcome}.",
+            chain_start=first,
+            chain_step=index + 1,
+        )
+        entry.twiml = redirect.redirect_twiml(
+            fallback, posted.get("From", ""), posted.get("To", ""), entry.pk
+        )
+        entry.save(update_fields=["twiml", "updated_at"])
+        return entry
+    return None

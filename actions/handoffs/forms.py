@@ -106,11 +106,38 @@ def hours_inputs(value) -> dict:
     }
 
 
+class NamesField(forms.CharField):
+    """Handoff names typed in order, separated by commas or spaces -> a list."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return _words(super().to_python(value))
+
+
+FALLBACK_OUTCOMES = [
+    (o.value, o.label) for o in TransferOutcome if o.value not in ("answered", "completed")
+]
+
+
 class HandoffForm(forms.ModelForm):
     """A handoff destination. Every rule is the model's clean(), through full_clean()."""
 
     sip_headers = SipHeadersField(label="SIP headers", required=False)
     hours = HoursField(label="Opening hours", required=False)
+    fallbacks = NamesField(
+        label="Fallbacks, in order",
+        required=False,
+        help_text="Other handoffs tried one after the other when a live transfer to this one "
+        "does not connect, e.g. agent_queue, voicemail.",
+    )
+    fallback_on = forms.MultipleChoiceField(
+        label="Move on to the next fallback when the transfer is",
+        required=False,
+        choices=FALLBACK_OUTCOMES,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         model = Handoff
@@ -124,6 +151,8 @@ class HandoffForm(forms.ModelForm):
             "outbound_endpoint",
             "outbound_encryption",
             "sip_headers",
+            "fallbacks",
+            "fallback_on",
             "hours",
             "after_hours",
         ]

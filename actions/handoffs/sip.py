@@ -191,15 +191,28 @@ def field_errors(method, phone_number, outbound_endpoint, outbound_encryption):
 
 
 # --- what a handoff becomes at call time --------------------------------------------------
-def instruction(handoff) -> dict:
-    """The SIP instruction of the contract (DESIGN §6): method, number, endpoint, headers."""
-    return {
+def instruction(handoff, chain: bool = True) -> dict:
+    """The SIP instruction of the contract (DESIGN §6): method, number, endpoint, headers.
+
+    With fallbacks or opening hours, the telephony side that follows the instruction itself
+    (no call SID) gets them too: `fallbacks` (each one's instruction, in order) and
+    `fallback_on`, and `hours`.
+    """
+    result = {
         "method": handoff.method,
         "phone_number": handoff.phone_number or None,
         "outbound_endpoint": handoff.outbound_endpoint or None,
         "outbound_encryption": handoff.outbound_encryption or None,
         "sip_headers": [{"key": h["key"], "value": h["value"]} for h in handoff.sip_headers],
     }
+    if chain and handoff.pk and handoff.fallbacks:
+        result["fallbacks"] = [
+            {"handoff": f.name, **instruction(f, chain=False)} for f in handoff.fallback_handoffs()
+        ]
+        result["fallback_on"] = list(handoff.fallback_on)
+    if chain and handoff.hours:
+        result["hours"] = handoff.hours
+    return result
 
 
 def _header_query(headers: list[dict]) -> str:

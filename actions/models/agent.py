@@ -58,6 +58,22 @@ class Agent(models.Model):
         help_text="Text messages it may send within one conversation in any 24 hours; blank "
         "for the default (TEXTS_PER_CONVERSATION).",
     )
+    # Where a live call goes back to when every transfer of a handoff chain failed: TwiML that
+    # reconnects the caller to the voice agent (a ConversationRelay or media-stream endpoint).
+    return_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="When a transfer and its fallbacks all fail, the call is redirected here "
+        "(POST, with reason=transfer_failed:busy and the like) so the agent takes it back. "
+        "Blank: the unavailable message is said and the call ends.",
+    )
+    unavailable_message = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Said to the caller when every transfer failed and there is no return URL. "
+        "Blank: “Sorry, nobody could take your call right now. Please try again later. "
+        "Goodbye.”",
+    )
     # The Retell API key that signs Retell's requests (X-Retell-Signature), encrypted; read
     # only by channels/credentials.py. Written, never shown.
     retell_api_key_encrypted = models.TextField(blank=True, editable=False)

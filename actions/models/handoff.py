@@ -18,6 +18,15 @@ class Encryption(models.TextChoices):
     UDP_RTP = "UDP/RTP", "UDP/RTP (unencrypted)"
 
 
+# The transfer outcomes that move a live call on to the next fallback, unless a handoff says.
+FALLBACK_ON = ("busy", "no-answer", "failed", "declined")
+MAX_FALLBACKS = 5
+
+
+def default_fallback_on():
+    return list(FALLBACK_ON)
+
+
 class Handoff(models.Model):
     """Where and how a live call goes when the agent cannot finish it (PolyAI's handoffs)."""
 
@@ -46,6 +55,9 @@ class Handoff(models.Model):
     )
     outbound_encryption = models.CharField(max_length=8, choices=Encryption.choices, blank=True)
     sip_headers = models.JSONField(default=list, blank=True)
+    # The handoffs tried in turn, by name, when a live transfer ends in one of fallback_on.
+    fallbacks = models.JSONField(default=list, blank=True)
+    fallback_on = models.JSONField(default=default_fallback_on, blank=True)
     # Opening hours (handoffs/hours.py): {} is always open.
     hours = models.JSONField(default=dict, blank=True)
     after_hours = models.ForeignKey(
@@ -118,8 +130,39 @@ class Handoff(models.Model):
             errors["hours"] = [f"{key}: {why}" if key else why for key, why in problems.items()]
         if self.after_hours_id and self.pk and self.after_hours_id == self.pk:
             errors["after_hours"] = ["A handoff cannot be its own after-hours alternative."]
+        errors.update(self._fallback_problems())
         if errors:
             raise ValidationError(errors)
+
+    def _fallback_problems(self) -> dict[str, list[str]]:
+        problems = {}
+        names = self.fallbacks if isinstance(self.fallbacks, list) else None
+        if names is None or not all(isinstance(n, str) for n in names):
+            return {"fallbacks": ["Fallbacks are a list of handoff names."]}
+        self.fallbacks = names = [n.strip() for n in names if n.strip()]
+        if len(names) > MAX_FALLBACKS:
+            problems["fallbacks"] = [f"At most {MAX_FALLBACKS} fallbacks."]
+        elif self.name in names:
+            problems["fallbacks"] = ["A handoff cannot be its own fallback."]
+        elif len(set(names)) != len(names):
+            problems["fallbacks"] = ["Each fallback once."]
+        else:
+            known = set(Handoff.objects.filter(name__in=names).values_list("name", flat=True))
+            missing = [n for n in names if n not in known]
+            if missing:
+                problems["fallbacks"] = [f"There is no handoff named {', '.join(missing)}."]
+        outcomes = self.fallback_on if isinstance(self.fallback_on, list) else None
+        allowed = [o for o in TransferOutcome.values if o not in ("answered", "completed")]
+        if outcomes is None or any(o not in allowed for o in outcomes):
+            problems["fallback_on"] = [
+                f"Move on after any of: {', '.join(allowed)} (answered calls never move on)."
+            ]
+        return problems
+
+    def fallback_handoffs(self) -> list["Handoff"]:
+        """The fallbacks, in order (a name no longer saved is skipped)."""
+        by_name = {h.name: h for h in Handoff.objects.filter(name__in=self.fallbacks or [])}
+        return [by_name[n] for n in self.fallbacks or [] if n in by_name]
 
     # --- what it becomes at call time ---------------------------------------------------
     def instruction(self) -> dict:
@@ -203,6 +246,11 @@ class HandoffLog(models.Model):
     ring_seconds = models.PositiveIntegerField(null=True, blank=True)
     bridged_seconds = models.PositiveIntegerField(null=True, blank=True)
     transfer_reported_at = models.DateTimeField(null=True, blank=True)
+    # A fallback's entry: the chain's first entry (the agent's request), and which step it is.
+    chain_start = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="chain_steps"
+    )
+    chain_step = models.PositiveSmallIntegerField(default=0)
     # When a pending redirect's next attempt is due (see Message.due_at).
     due_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -307,3 +307,63 @@ def test_a_forged_transfer_callback_is_refused_and_changes_nothing(
         twilio.callback_delay = delay
     log = wait_for_transfer(answer["id"])
     assert log.transfer_outcome == "no-answer"
+
+
+# --- The fallback chain: busy -> next -> answered; all fail -> back to the agent -------------
+
+
+@pytest.fixture
+def chain(agent):
+    """sales (busy) -> support (no answer) -> agent_queue, each a phone number."""
+    make_handoff("support", description="Support line", phone_number="+15005550102")
+    sales = make_handoff(
+        "sales",
+        description="Sales team",
+        phone_number="+15005550101",
+        fallbacks=["support", "escalation_handoff"],
+    )
+    agent.handoffs.add(sales)
+    return sales
+
+
+def chain_of(first_id) -> list[HandoffLog]:
+    return [HandoffLog.objects.get(pk=first_id)] + list(
+        HandoffLog.objects.filter(chain_start_id=first_id).order_by("chain_step")
+    )
+
+
+def test_busy_then_no_answer_then_answered_makes_three_linked_entries(
+    client, key, twilio, sdk, chain, celery_worker
+):
+    call_sid = live_call(sdk, "+15551112222")
+    first = invoke_handoff(client, key, "sales", call_sid)["id"]
+    callbacks = twilio.wait_for_dial_callbacks(3)
+    steps = chain_of(first)
+    assert [(s.handoff_name, s.transfer_outcome) for s in steps] == [
+        ("sales", "busy"),
+        ("support", "no-answer"),
+        ("escalation_handoff", "completed"),
+    ]
+    assert [s.chain_step for s in steps] == [0, 1, 2]
+    assert {s.call_sid for s in steps} == {call_sid}
+    # Twilio continued the call with each next step's TwiML, from the callback's answer.
+    assert f"/webhooks/twilio/transfer/{steps[1].pk}" in callbacks[0]["answer"]
+    assert "<Number>+15005550102</Number>" in callbacks[0]["answer"]
+    assert callbacks[2]["answer"].endswith("<Hangup /></Response>")
+    assert twilio.calls[call_sid]["status"] == "completed"
+
+
+def test_when_every_transfer_fails_the_call_returns_to_the_agent_with_the_reason(
+    client, key, agent, twilio, sdk, chain, celery_worker
+):
+    agent.return_url = "https://agent.example.com/twiml/return"
+    agent.save()
+    twilio.set_dial_outcome("+15551234567", "failed")  # the last fallback fails too
+    call_sid = live_call(sdk, "+15551112222")
+    first = invoke_handoff(client, key, "sales", call_sid)["id"]
+    callbacks = twilio.wait_for_dial_callbacks(3)
+    assert [s.transfer_outcome for s in chain_of(first)] == ["busy", "no-answer", "failed"]
+    assert callbacks[2]["answer"].endswith(
+        '<Response><Redirect method="POST">https://agent.example.com/twiml/return?'
+        "reason=transfer_failed%3Afailed</Redirect></Response>"
+    )
