@@ -21,7 +21,25 @@ SYSTEM_VARIABLES = {
 }
 
 
+# The envelope some ElevenLabs tool calls come in: the arguments under `parameters`.
+ENVELOPE_KEYS = ("tool_call_id", "tool_name")
+
+
 def webhook_tool(key: ApiKey, name: str, body) -> dict:
+    """The tool's body, or {tool_call_id, tool_name, parameters, conversation_id} (then the
+    arguments are `parameters` and the tool call's id is the idempotency key)."""
+    idempotency_key = ""
+    if (
+        isinstance(body, dict)
+        and isinstance(body.get("parameters"), dict)
+        and any(k in body for k in ENVELOPE_KEYS)
+    ):
+        conversation, call_id = body.get("conversation_id"), body.get("tool_call_id")
+        body = dict(body["parameters"])
+        if isinstance(conversation, str):
+            body.setdefault("system__conversation_id", conversation)
+        if isinstance(call_id, str) and 0 < len(call_id) <= 200:
+            idempotency_key = f"elevenlabs:{call_id}"
     if not isinstance(body, dict):
         raise invalid_request(
             "The request body must be a JSON object: the tool's arguments, and "
@@ -35,4 +53,5 @@ def webhook_tool(key: ApiKey, name: str, body) -> dict:
             raise invalid_request(f"{variable} must be text.", f"/{variable}")
     if not is_call_sid(found["call_sid"]):
         found["call_sid"] = ""
-    return answer(key, name, arguments, CallContext(**found))
+    context = CallContext(**found, idempotency_key=idempotency_key)
+    return answer(key, name, arguments, context)

@@ -207,3 +207,19 @@ def test_elevenlabs_without_the_key_is_401(client):
     )
     assert response.status_code == 401
     assert Message.objects.count() == 0
+
+
+def test_the_envelope_shape_is_read_too_and_its_call_id_sends_once(client, key):
+    body = {
+        "tool_call_id": "tc_1",
+        "tool_name": "send_booking_confirmation",
+        "parameters": {"booking_reference": "ABC123", "system__caller_id": CALLER},
+        "conversation_id": "conv_9",
+    }
+    first = elevenlabs(client, key, "send_booking_confirmation", body)
+    again = elevenlabs(client, key, "send_booking_confirmation", body)
+    assert first.json() == again.json()
+    assert first.json()["result"].startswith("Tell the caller the text message has been sent")
+    message = Message.objects.get()
+    assert (message.to, message.conversation_id) == (CALLER, "conv_9")
+    assert message.idempotency_key == "elevenlabs:tc_1"
