@@ -29,5 +29,15 @@ urlpatterns = [
         transfer_callbacks.twilio_transfer,
         name="twilio_transfer",
     ),
+    path(
+        "webhooks/twilio/whisper/<int:log_id>",
+        transfer_callbacks.twilio_whisper,
+        name="twilio_whisper",
+    ),
+    path(
+        "webhooks/twilio/whisper/<int:log_id>/answer",
+        transfer_callbacks.twilio_whisper_answer,
+        name="twilio_whisper_answer",
+    ),
     path("", include("actions.urls")),
 ]

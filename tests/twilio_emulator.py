@@ -21,7 +21,10 @@ ends (``DialCallStatus``, ``DialCallDuration``, ``DialCallSid``; ``ReferCallStat
 REFER), and the TwiML answered continues the call: another ``<Dial action>`` is dialled in
 turn, ``<Hangup/>`` ends the call. The outcome is chosen by the number dialled, as Twilio's
 magic numbers choose theirs (:data:`DIAL_OUTCOMES`; :meth:`set_dial_outcome` for others): any
-other number answers and talks for 7 seconds (``completed``).
+other number answers and talks for 7 seconds (``completed``). A ``<Number url>`` whisper is
+played first, as the person answering: its TwiML is fetched and its ``<Gather>`` answered with
+1, or with 2 when the number's outcome is ``declined`` (then the dial reports ``completed``
+with no talk time).
 
 Everything else answers 404 with Twilio's error JSON. Requests are authenticated with HTTP Basic
 auth exactly as Twilio does (account SID and auth token). After a message is created, its status
@@ -529,6 +532,7 @@ class TwilioEmulator:
         self.callbacks_sent: list[dict] = []
         # Each <Dial>/<Refer> action callback posted: url, params, http_status, answer (TwiML).
         self.dial_callbacks: list[dict] = []
+        self.whispers: list[dict] = []  # each <Number url> whisper played, and the key pressed
         self.dial_outcomes: dict[str, tuple[str, int]] = dict(DIAL_OUTCOMES)
 
         self._lock = threading.Lock()
@@ -680,6 +684,7 @@ class TwilioEmulator:
             self.calls.clear()
             self.callbacks_sent.clear()
             self.dial_callbacks.clear()
+            self.whispers.clear()
             self.dial_outcomes = dict(DIAL_OUTCOMES)
             self._failures.clear()
             self._late_answers.clear()
@@ -1044,6 +1049,13 @@ class TwilioEmulator:
         target = _DIAL_TARGET.search(match.group(3))
         number = target.group(1) if target else ""
         status, duration = self.dial_outcomes.get(number, ("completed", ANSWERED_SECONDS))
+        whisper = re.search(r'<Number\b[^>]*\burl="([^"]+)"', match.group(3))
+        whisper_url = whisper.group(1).replace("&amp;", "&") if whisper else ""
+        declined = status == "declined"
+        if declined:
+            # The person answering declines at the whisper; Twilio reports the dial as
+            # completed (the app knows it was declined from the whisper's answer).
+            status, duration = "completed", 0
         prefix = "Dial" if verb == "Dial" else "Refer"
         params = {
             "AccountSid": call["account_sid"],
@@ -1060,12 +1072,38 @@ class TwilioEmulator:
         scheduler.call_later(
             self.callback_delay,
             lambda: scheduler.submit(
-                lambda: self._post_dial(call["sid"], url, params, token, generation)
+                lambda: self._post_dial(
+                    call["sid"], url, params, token, generation, whisper_url, declined
+                )
             ),
         )
 
-    def _post_dial(self, call_sid, url, params, token, generation) -> None:
+    def _whisper(self, url: str, params: dict, token: str, declined: bool) -> None:
+        """Play a <Number url> whisper as the person answering would: fetch its TwiML, then
+        press 1 to accept (2 to decline) at its <Gather>'s action."""
+        whisper_params = {k: params[k] for k in ("AccountSid", "ApiVersion", "CallSid")}
+        body: list[str] = []
+        signature = RequestValidator(token).compute_signature(url, whisper_params)
+        status, _ = _post_form(url, whisper_params, signature, self.callback_timeout, body)
+        gather = re.search(r'<Gather\b[^>]*\baction="([^"]+)"', body[0] if body else "")
+        record = {"url": url, "http_status": status, "answer": body[0] if body else ""}
+        if gather:
+            action = gather.group(1).replace("&amp;", "&")
+            pressed = {**whisper_params, "Digits": "2" if declined else "1"}
+            signature = RequestValidator(token).compute_signature(action, pressed)
+            record["pressed"] = pressed["Digits"]
+            record["gather_status"], _ = _post_form(
+                action, pressed, signature, self.callback_timeout
+            )
+        with self._changed:
+            self.whispers.append(record)
+
+    def _post_dial(
+        self, call_sid, url, params, token, generation, whisper_url="", declined=False
+    ) -> None:
         """POST one signed action callback; continue the call with the TwiML answered."""
+        if whisper_url:
+            self._whisper(whisper_url, params, token, declined)
         signature = RequestValidator(token).compute_signature(url, params)
         body: list[str] = []
         http_status, error = _post_form(url, params, signature, self.callback_timeout, body)

@@ -60,6 +60,12 @@ def transfer_tool(handoffs) -> dict:
                 "maxLength": 500,
                 "description": TRANSFER_REASON_DESCRIPTION,
             },
+            "summary": {
+                "type": "string",
+                "maxLength": 500,
+                "description": "What the person taking the call should know, in one or two "
+                "sentences (who is calling and what they need); passed on by a warm transfer.",
+            },
         },
         "required": ["destination"],
     }

@@ -24,7 +24,7 @@ MAX_REASON = 500
 CALL_SID_RE = re.compile(r"^CA[0-9a-fA-F]{32}$")
 
 INVOKE_FIELDS = ("conversation_id", "contact", "variables", "parameters")
-HANDOFF_FIELDS = ("conversation_id", "call_sid", "reason", "variables")
+HANDOFF_FIELDS = ("conversation_id", "call_sid", "reason", "summary", "variables")
 
 
 def read_json(request, limit: int = MAX_BODY_BYTES):
@@ -157,6 +157,7 @@ class HandoffRequest:
     call_sid: str
     reason: str
     variables: dict
+    summary: str = ""
 
 
 def invoke_body(body) -> InvokeRequest:
@@ -187,7 +188,10 @@ def handoff_body(body) -> HandoffRequest:
             "/call_sid",
         )
     reason = _text(body, "reason", MAX_REASON)
-    return HandoffRequest(conversation_id, call_sid, reason, _object(body, "variables"))
+    summary = _text(body, "summary", MAX_REASON)
+    return HandoffRequest(
+        conversation_id, call_sid, reason, _object(body, "variables"), summary=summary
+    )
 
 
 def _only(body, fields: tuple[str, ...]) -> None:

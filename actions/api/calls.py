@@ -66,10 +66,11 @@ def _transfer(key: ApiKey, arguments: dict, context: CallContext) -> dict:
             details=[{"path": "/parameters/destination", "message": "“destination” is required."}],
             say=f"Call {TRANSFER_TOOL} again with destination set to one of: {', '.join(names)}.",
         )
-    reason = arguments.get("reason")
+    reason, summary = arguments.get("reason"), arguments.get("summary")
     body = {
         "conversation_id": context.conversation_id,
         "reason": reason if isinstance(reason, str) else "",
+        "summary": summary if isinstance(summary, str) else "",
     }
     if context.call_sid:
         body["call_sid"] = context.call_sid

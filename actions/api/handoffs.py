@@ -82,6 +82,7 @@ def invoke_handoff(key: ApiKey, name: str, body) -> dict:
         conversation_id=request.conversation_id,
         call_sid=request.call_sid,
         reason=request.reason,
+        summary=request.summary,
         variables=request.variables,
         instruction=answer["sip"],
         twiml=answer["twiml"],

@@ -6,8 +6,10 @@ from actions.handoffs.forms import (
     HEADER_MESSAGE_RE,
     HOURS_INPUTS,
     HOURS_PREFIX,
+    TRANSFER_PREFIX,
     HandoffForm,
     hours_inputs,
+    transfer_inputs,
 )
 from actions.models import Handoff
 from actions.models.handoff import FALLBACK_ON
@@ -23,6 +25,7 @@ KEYS = (
     "utterance",
     "fallbacks",
     "fallback_on",
+    "transfer",
     "hours",
     "after_hours",
 )
@@ -38,6 +41,7 @@ PLACES = {
     "sip_headers": ("sip_headers",),
     "fallbacks": ("fallbacks",),
     "fallback_on": ("fallback_on",),
+    "transfer": ("transfer",),
     "hours": ("hours",),
     "after_hours": ("after_hours",),
 }
@@ -85,6 +89,13 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         else:
             item.bad.add(("fallback_on",))
             shape.add((*path, "fallback_on"), "must be a list of outcomes such as busy, no-answer")
+    transfer = raw.get("transfer")
+    if transfer not in (None, {}):
+        if isinstance(transfer, dict):
+            item.values["transfer"] = transfer
+        else:
+            item.bad.add(("transfer",))
+            shape.add((*path, "transfer"), "must be a mapping: {mode, summary_header, whisper, …}")
     hours = raw.get("hours")
     if hours not in (None, {}):
         if isinstance(hours, dict):
@@ -119,9 +130,22 @@ def form(
         **{f"{HOURS_PREFIX}{key}": value for key, value in _hours_data(v.get("hours")).items()},
         "after_hours": after_hours,
         "fallbacks": ", ".join(fallbacks),
+        **{f"{TRANSFER_PREFIX}{k}": _text(v) for k, v in _transfer_data(v.get("transfer")).items()},
         "fallback_on": v.get("fallback_on", list(FALLBACK_ON)),
     }
     return HandoffForm(data, instance=instance)
+
+
+def _transfer_data(transfer) -> dict:
+    inputs = transfer_inputs(transfer or {})
+    inputs["whisper"] = "on" if inputs["whisper"] else ""
+    if isinstance(transfer, dict) and transfer.get("mode") not in (None, "cold", "warm"):
+        inputs["mode"] = transfer["mode"]  # kept, for the model's check to name
+    return inputs
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else str(value)
 
 
 def _hours_data(hours) -> dict[str, str]:
@@ -170,6 +194,7 @@ def values(handoff: Handoff) -> dict:
             if list(handoff.fallback_on) != list(FALLBACK_ON)
             else {}
         ),
+        **({"transfer": handoff.transfer} if handoff.transfer else {}),
         **({"hours": handoff.hours} if handoff.hours else {}),
         **({"after_hours": handoff.after_hours.name} if handoff.after_hours_id else {}),
     }

@@ -20,10 +20,10 @@ from django.http import HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from twilio.twiml.voice_response import Hangup, Say, VoiceResponse
+from twilio.twiml.voice_response import Gather, Hangup, Say, VoiceResponse
 
 from actions.channels import credentials
-from actions.handoffs import redirect, sip
+from actions.handoffs import redirect, sip, warm
 from actions.messaging.webhooks import signed
 from actions.models import HandoffLog, HandoffOutcome, SipMethod, TransferOutcome
 
@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 # Twilio's DialCallStatus / ReferCallStatus -> the transfer's outcome.
 STATUSES = {value: value for value in TransferOutcome.values}
 ANSWERED = {TransferOutcome.ANSWERED, TransferOutcome.COMPLETED}
+WHISPER_SECONDS = 8  # how long the whisper waits for the key press
 NOBODY = "Sorry, nobody could take your call right now. Please try again later. Goodbye."
 
 
@@ -43,19 +44,70 @@ def _seconds(text) -> int | None:
     return value if 0 <= value < 10**7 else None
 
 
+def _signed_entry(request, log_id: int) -> HandoffLog | None:
+    """The log entry a Twilio callback is about, if its signature is the redirecting
+    account's; None (answer 403) otherwise."""
+    log = HandoffLog.objects.select_related("agent", "handoff").filter(pk=log_id).first()
+    account = credentials.for_agent(log.agent) if log is not None else None
+    if log is None or account is None or not signed(request, account[1]):
+        logger.warning("Twilio call callback refused: unknown entry or bad signature")
+        return None
+    return log
+
+
+def _twiml(response: VoiceResponse) -> HttpResponse:
+    return HttpResponse(str(response), content_type="text/xml")
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def twilio_whisper(request, log_id: int):
+    """A warm transfer's whisper, on the answering person's leg before the caller is put
+    through: the agent's summary, then "press 1 to accept"; no key or another key declines."""
+    log = _signed_entry(request, log_id)
+    if log is None:
+        return HttpResponseForbidden("Invalid Twilio signature.")
+    answer_url = redirect.whisper_url(log.pk) + "/answer"
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, action=answer_url, timeout=WHISPER_SECONDS)
+    gather.say(
+        f"A call transferred by the voice agent. {warm.summary_of(log.summary, log.reason)} "
+        "Press 1 to accept the call, or any other key to decline it."
+    )
+    response.append(gather)
+    response.redirect(answer_url)  # no key pressed: declined
+    return _twiml(response)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def twilio_whisper_answer(request, log_id: int):
+    log = _signed_entry(request, log_id)
+    if log is None:
+        return HttpResponseForbidden("Invalid Twilio signature.")
+    response = VoiceResponse()
+    if request.POST.get("Digits") == "1":
+        return _twiml(response)  # accepted: the TwiML ends and Twilio bridges the caller
+    HandoffLog.objects.filter(pk=log.pk).update(whisper_declined=True)
+    response.append(Hangup())  # declined: the dial ends, reported as declined
+    return _twiml(response)
+
+
 @csrf_exempt
 @login_not_required
 @require_POST
 def twilio_transfer(request, log_id: int):
-    log = HandoffLog.objects.select_related("agent", "handoff").filter(pk=log_id).first()
-    account = credentials.for_agent(log.agent) if log is not None else None
-    if log is None or account is None or not signed(request, account[1]):
-        logger.warning("Transfer callback refused: unknown entry or bad signature")
+    log = _signed_entry(request, log_id)
+    if log is None:
         return HttpResponseForbidden("Invalid Twilio signature.")
     raw = request.POST.get("DialCallStatus") or request.POST.get("ReferCallStatus") or ""
     outcome = STATUSES.get(raw.strip().lower())
     if outcome is None:
         return HttpResponse(status=400, content=f"Unknown call status {raw[:40]!r}.")
+    if log.whisper_declined:
+        outcome = TransferOutcome.DECLINED  # the person answering declined at the whisper
     now = timezone.now()
     bridged = _seconds(request.POST.get("DialCallDuration")) if outcome in ANSWERED else 0
     since = int((now - log.updated_at).total_seconds())  # the redirect's end
@@ -119,6 +171,7 @@ def _next_step(first: HandoffLog, step: int, outcome: str, posted) -> HandoffLog
             conversation_id=first.conversation_id,
             call_sid=first.call_sid,
             reason=first.reason,
+            summary=first.summary,
             variables=first.variables,
             instruction=sip.instruction(fallback),
             outcome=HandoffOutcome.REDIRECTED,
@@ -127,7 +180,7 @@ def _next_step(first: HandoffLog, step: int, outcome: str, posted) -> HandoffLog
             chain_step=index + 1,
         )
         entry.twiml = redirect.redirect_twiml(
-            fallback, posted.get("From", ""), posted.get("To", ""), entry.pk
+            fallback, posted.get("From", ""), posted.get("To", ""), entry
         )
         entry.save(update_fields=["twiml", "updated_at"])
         return entry

@@ -6,7 +6,7 @@ from itertools import zip_longest
 from django import forms
 
 from actions.common.filters import DateRangeForm, choice_by_name
-from actions.handoffs import hours, sip
+from actions.handoffs import hours, sip, warm
 from actions.models import (
     Encryption,
     Handoff,
@@ -106,6 +106,47 @@ def hours_inputs(value) -> dict:
     }
 
 
+TRANSFER_PREFIX = "transfer_"
+TRANSFER_INPUTS = ("mode", "summary_header", "whisper", "caller_id", "send_digits")
+
+
+class TransferWidget(forms.Widget):
+    """Reads the transfer inputs (mode, summary header, whisper, caller ID, digits)."""
+
+    def value_from_datadict(self, data, files, name):
+        posted = {k: (data.get(TRANSFER_PREFIX + k) or "").strip() for k in TRANSFER_INPUTS}
+        value = {}
+        if posted["mode"] == "warm":
+            value["mode"] = "warm"
+            value["summary_header"] = posted["summary_header"] or warm.DEFAULT_HEADER
+            value["whisper"] = posted["whisper"] in ("on", "true", "1")
+        elif posted["mode"] not in ("", "cold"):
+            value["mode"] = posted["mode"]  # the model's check names it
+        if posted["caller_id"]:
+            value["caller_id"] = posted["caller_id"]
+        if posted["send_digits"]:
+            value["send_digits"] = posted["send_digits"]
+        return value
+
+    def value_omitted_from_data(self, data, files, name):
+        return not any(TRANSFER_PREFIX + key in data for key in TRANSFER_INPUTS)
+
+
+class TransferField(forms.Field):
+    widget = TransferWidget
+
+
+def transfer_inputs(value) -> dict:
+    value = value if isinstance(value, dict) else {}
+    return {
+        "mode": value.get("mode") or "cold",
+        "summary_header": value.get("summary_header") or warm.DEFAULT_HEADER,
+        "whisper": bool(value.get("whisper")),
+        "caller_id": value.get("caller_id") or "",
+        "send_digits": value.get("send_digits") or "",
+    }
+
+
 class NamesField(forms.CharField):
     """Handoff names typed in order, separated by commas or spaces -> a list."""
 
@@ -132,6 +173,7 @@ class HandoffForm(forms.ModelForm):
         help_text="Other handoffs tried one after the other when a live transfer to this one "
         "does not connect, e.g. agent_queue, voicemail.",
     )
+    transfer = TransferField(label="Transfer", required=False)
     fallback_on = forms.MultipleChoiceField(
         label="Move on to the next fallback when the transfer is",
         required=False,
@@ -153,6 +195,7 @@ class HandoffForm(forms.ModelForm):
             "sip_headers",
             "fallbacks",
             "fallback_on",
+            "transfer",
             "hours",
             "after_hours",
         ]
@@ -187,6 +230,12 @@ class HandoffForm(forms.ModelForm):
         if others is not None:
             self.fields["after_hours"].queryset = others
         self.fields["after_hours"].empty_label = "Nothing: say it is closed"
+
+    def transfer_inputs(self) -> dict:
+        widget = self.fields["transfer"].widget
+        if self.is_bound and not widget.value_omitted_from_data(self.data, None, "transfer"):
+            return transfer_inputs(widget.value_from_datadict(self.data, None, "transfer"))
+        return transfer_inputs(self.instance.transfer)
 
     def hours_inputs(self) -> dict:
         value = self.fields["hours"].widget.value_from_datadict(self.data, None, "hours")

@@ -2,8 +2,9 @@
 
 from django.conf import settings
 from django.urls import reverse
+from twilio.twiml.voice_response import Dial, Hangup, Refer, VoiceResponse
 
-from actions.handoffs import sip
+from actions.handoffs import sip, warm
 from actions.models import (
     Handoff,
     SipMethod,
@@ -20,12 +21,58 @@ def is_sip_leg(call_from: str, call_to: str) -> bool:
     return any(a.lower().startswith(("sip:", "sips:")) for a in (call_from, call_to))
 
 
-def redirect_twiml(handoff: Handoff, call_from: str, call_to: str, log_id: int) -> str:
+def redirect_twiml(handoff: Handoff, call_from: str, call_to: str, log) -> str:
     """The TwiML for this call: a refer is a SIP REFER on a SIP leg, a <Dial> on a phone leg;
-    Twilio reports how the transfer ended to the log entry's callback (handoffs/callbacks.py)."""
-    return sip.twiml(
-        handoff, sip_leg=is_sip_leg(call_from, call_to), action=transfer_callback_url(log_id)
-    )
+    Twilio reports how the transfer ended to the log entry's callback (handoffs/callbacks.py).
+    A warm transfer adds the agent's summary as a SIP header and, on a <Number>, the whisper
+    the person answering hears first; its caller ID and digits apply to any dial."""
+    settings_ = handoff.transfer or {}
+    warm_ = warm.is_warm(settings_)
+    summary = warm.summary_of(log.summary, log.reason) if warm_ else ""
+    extra = []
+    if summary:
+        extra = [{"key": settings_.get("summary_header") or warm.DEFAULT_HEADER, "value": summary}]
+    action = transfer_callback_url(log.pk)
+    response = VoiceResponse()
+    if handoff.method == SipMethod.BYE:
+        response.append(Hangup())
+        return str(response)
+    if handoff.method == SipMethod.REFER and is_sip_leg(call_from, call_to):
+        refer = Refer(action=action)
+        refer.sip(sip.sip_uri(handoff, extra))
+        response.append(refer)
+        return str(response)
+    dial = Dial(action=action, timeout=sip.RING_TIMEOUT, **_caller_id(settings_, call_from, log))
+    if handoff.method == SipMethod.INVITE:
+        dial.sip(sip.sip_uri(handoff, extra))
+    else:
+        options = {}
+        if summary and settings_.get("whisper"):
+            options["url"] = whisper_url(log.pk)
+        if settings_.get("send_digits"):
+            options["send_digits"] = settings_["send_digits"]
+        dial.number(handoff.phone_number, **options)
+    response.append(dial)
+    return str(response)
+
+
+def _caller_id(settings_: dict, call_from: str, log) -> dict:
+    """The number the person answering sees: the caller's, or the agent's sending number."""
+    choice = settings_.get("caller_id", "")
+    if choice == "caller" and call_from.startswith("+"):
+        return {"caller_id": call_from}
+    if choice == "channel" and log.agent is not None:
+        for action in log.agent.actions.filter(channel__provider="twilio").select_related(
+            "channel"
+        ):
+            sender = action.channel.sender_for(log.environment or "live")
+            if sender.startswith("+"):
+                return {"caller_id": sender}
+    return {}
+
+
+def whisper_url(log_id: int) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{reverse('twilio_whisper', args=[log_id])}"
 
 
 def transfer_callback_url(log_id: int) -> str:

@@ -223,9 +223,9 @@ def _header_query(headers: list[dict]) -> str:
     )
 
 
-def sip_uri(handoff) -> str | None:
+def sip_uri(handoff, extra_headers: list[dict] | None = None) -> str | None:
     """The URI the call goes to, headers as URI parameters, as Twilio's <Sip> takes them."""
-    headers = _header_query(handoff.sip_headers)
+    headers = _header_query([*handoff.sip_headers, *(extra_headers or [])])
     if handoff.method == "invite":
         transport = "tls" if handoff.outbound_encryption == "TLS/SRTP" else "udp"
         return (

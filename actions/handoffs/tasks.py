@@ -82,7 +82,7 @@ def redirect_call(self, log_id: int) -> str:
         result = twilio.redirect_call(
             *account,
             log.call_sid,
-            lambda call_from, call_to: redirect.redirect_twiml(handoff, call_from, call_to, log_id),
+            lambda call_from, call_to: redirect.redirect_twiml(handoff, call_from, call_to, log),
         )
     except UncertainProviderError as exc:
         # The update may have reached Twilio: a second one would transfer the caller twice.

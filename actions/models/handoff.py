@@ -4,7 +4,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from actions.common.validation import validate_identifier
-from actions.handoffs import hours, sip
+from actions.handoffs import hours, sip, warm
 
 
 class SipMethod(models.TextChoices):
@@ -58,6 +58,8 @@ class Handoff(models.Model):
     # The handoffs tried in turn, by name, when a live transfer ends in one of fallback_on.
     fallbacks = models.JSONField(default=list, blank=True)
     fallback_on = models.JSONField(default=default_fallback_on, blank=True)
+    # Cold (the default) or warm; the warm transfer's settings (handoffs/warm.py).
+    transfer = models.JSONField(default=dict, blank=True)
     # Opening hours (handoffs/hours.py): {} is always open.
     hours = models.JSONField(default=dict, blank=True)
     after_hours = models.ForeignKey(
@@ -131,6 +133,10 @@ class Handoff(models.Model):
         if self.after_hours_id and self.pk and self.after_hours_id == self.pk:
             errors["after_hours"] = ["A handoff cannot be its own after-hours alternative."]
         errors.update(self._fallback_problems())
+        self.transfer = self.transfer or {}
+        problems = warm.problems(self.transfer)
+        if problems:
+            errors["transfer"] = [f"{key}: {why}" for key, why in problems.items()]
         if errors:
             raise ValidationError(errors)
 
@@ -232,6 +238,7 @@ class HandoffLog(models.Model):
     conversation_id = models.CharField(max_length=200, blank=True)
     call_sid = models.CharField(max_length=64, blank=True)
     reason = models.CharField(max_length=500, blank=True)
+    summary = models.CharField(max_length=500, blank=True)
     variables = models.JSONField(default=dict, blank=True)
     instruction = models.JSONField(default=dict)
     twiml = models.TextField(blank=True)
@@ -251,6 +258,8 @@ class HandoffLog(models.Model):
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="chain_steps"
     )
     chain_step = models.PositiveSmallIntegerField(default=0)
+    # A warm transfer's whisper: the person answering pressed something else than 1.
+    whisper_declined = models.BooleanField(default=False)
     # When a pending redirect's next attempt is due (see Message.due_at).
     due_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

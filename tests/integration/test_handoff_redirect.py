@@ -367,3 +367,66 @@ def test_when_every_transfer_fails_the_call_returns_to_the_agent_with_the_reason
         '<Response><Redirect method="POST">https://agent.example.com/twiml/return?'
         "reason=transfer_failed%3Afailed</Redirect></Response>"
     )
+
+
+# --- Warm transfer: the summary as a header and a whisper; a decline moves on ----------------
+
+
+def test_a_declined_whisper_moves_the_call_on_to_the_next_fallback(
+    client, key, agent, twilio, sdk, celery_worker
+):
+    make_handoff("support", description="Support line", phone_number="+15005550199")
+    warm = make_handoff(
+        "sales_warm",
+        description="Sales, warm",
+        phone_number="+15551230100",
+        fallbacks=["support"],
+        transfer={"mode": "warm", "whisper": True, "caller_id": "caller", "send_digits": "w1"},
+    )
+    agent.handoffs.add(warm)
+    twilio.set_dial_outcome("+15551230100", "declined")
+    call_sid = live_call(sdk, "+15551112222")
+    response = post(
+        client, key, "/api/v1/handoffs/sales_warm/invoke",
+        {"call_sid": call_sid, "summary": "Ann wants to upgrade her plan", "reason": "upgrade"},
+    )  # fmt: skip
+    first = response.json()["id"]
+    callbacks = twilio.wait_for_dial_callbacks(2)
+    [update] = updates(twilio, call_sid)[:1]
+    assert 'callerId="+15551112222"' in update["Twiml"]
+    assert 'sendDigits="w1"' in update["Twiml"]
+    assert "/webhooks/twilio/whisper/" in update["Twiml"]
+    [whisper] = twilio.whispers
+    assert "Ann wants to upgrade her plan" in whisper["answer"]
+    assert "Press 1 to accept the call" in whisper["answer"]
+    assert (whisper["pressed"], whisper["gather_status"]) == ("2", 200)
+    steps = chain_of(first)
+    assert [(s.handoff_name, s.transfer_outcome) for s in steps] == [
+        ("sales_warm", "declined"),
+        ("support", "completed"),
+    ]
+    assert steps[0].whisper_declined and steps[1].summary == "Ann wants to upgrade her plan"
+    assert "<Number>+15005550199</Number>" in callbacks[0]["answer"]
+
+
+def test_a_warm_transfer_on_a_sip_leg_carries_the_summary_header(
+    client, key, agent, twilio, sdk, celery_worker
+):
+    warm = make_handoff(
+        "escalation_warm",
+        description="Escalation, warm",
+        phone_number="+15551234567",
+        transfer={"mode": "warm", "summary_header": "X-Agent-Summary"},
+    )
+    agent.handoffs.add(warm)
+    call_sid = live_call(sdk, "sip:alice@pbx.example.com")
+    response = post(
+        client, key, "/api/v1/handoffs/escalation_warm/invoke",
+        {"call_sid": call_sid, "summary": "Billing dispute, account 42"},
+    )  # fmt: skip
+    wait_for_outcome(response.json()["id"], celery_worker)
+    [update] = updates(twilio, call_sid)[:1]
+    assert (
+        "<Sip>tel:+15551234567?X-Agent-Summary=Billing%20dispute%2C%20account%2042</Sip>"
+        in (update["Twiml"])
+    )

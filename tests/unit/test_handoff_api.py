@@ -117,6 +117,12 @@ def test_the_transfer_call_tool_lists_the_agents_handoffs_and_says_what_each_is_
                 "description": "Why the call is being handed off, in a few words (e.g. "
                 "caller_requested_agent); it is recorded with the handoff.",
             },
+            "summary": {
+                "type": "string",
+                "maxLength": 500,
+                "description": "What the person taking the call should know, in one or two "
+                "sentences (who is calling and what they need); passed on by a warm transfer.",
+            },
         },
         "required": ["destination"],
     }
