@@ -144,6 +144,11 @@ urlpatterns = [
         name="handoff_preview_edit",
     ),
     path(
+        "handoffs/<int:pk>/simulate/",
+        need("actions.view_handoff", handoffs.handoff_simulate),
+        name="handoff_simulate",
+    ),
+    path(
         "handoffs/<int:pk>/duplicate/",
         need("actions.add_handoff", handoffs.handoff_duplicate),
         name="handoff_duplicate",

@@ -1,9 +1,9 @@
 """The tool definitions an LLM is given: one per enabled send-text action, and transfer_call."""
 
-from actions.handoffs.destinations import agent_handoffs
+from actions.handoffs.destinations import TRANSFER_TOOL, agent_handoffs
 from actions.messaging.schemas import tool_definition
 
-TRANSFER_TOOL = "transfer_call"
+__all__ = ["TRANSFER_TOOL", "agent_tools", "transfer_tool"]
 
 
 TRANSFER_REASON_DESCRIPTION = (

@@ -4,9 +4,8 @@ from django.db import transaction
 
 from actions.api.bodies import handoff_body
 from actions.api.errors import ApiError
-from actions.api.invoke import transfer_offer
 from actions.channels import credentials
-from actions.handoffs.destinations import agent_handoffs, describe
+from actions.handoffs.destinations import agent_handoffs, closed_say, describe
 from actions.handoffs.redirect import NO_CREDENTIALS
 from actions.handoffs.tasks import enqueue_redirect
 from actions.models import Agent, ApiKey, Handoff, HandoffLog, HandoffOutcome
@@ -32,15 +31,10 @@ def closed(key: ApiKey, handoff: Handoff, request) -> ApiError:
     agent = key.agent
     text = handoff.opening_text()
     message = f"“{handoff.name}” is {text}: nothing was transferred."
-    after = handoff.after_hours if handoff.after_hours_id else None
-    error = ApiError(422, "handoff_closed", message)
-    if after is not None and after.opening().open:
-        error.say = f"Tell the caller {handoff.name} is {text}; {transfer_offer(after)}"
+    say, after = closed_say(handoff, text, agent.actions.filter(enabled=True).exists())
+    error = ApiError(422, "handoff_closed", message, say=say)
+    if after is not None:
         error.extra["after_hours"] = describe(after)
-    elif agent.actions.filter(enabled=True).exists():
-        error.say = f"Tell the caller {handoff.name} is {text}; offer to send a text instead."
-    else:
-        error.say = f"Tell the caller {handoff.name} is {text}; offer another way to help."
     HandoffLog.objects.create(
         handoff=handoff,
         handoff_name=handoff.name,

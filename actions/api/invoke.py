@@ -15,13 +15,12 @@ from django.db import IntegrityError, connection
 
 from actions import gotemplate
 from actions.agents.limits import CONVERSATION_TEXTS, RECIPIENT_TEXTS, TEXT_WINDOW
-from actions.agents.tools import TRANSFER_TOOL
 from actions.api import plain
 from actions.api.bodies import invoke_body
 from actions.api.errors import ApiError, invalid_request
 from actions.channels import credentials
 from actions.common import limits
-from actions.handoffs.destinations import describe
+from actions.handoffs.destinations import describe, transfer_offer
 from actions.messaging import outbox, schemas, sending, sms, templating
 from actions.models import (
     Agent,
@@ -30,7 +29,6 @@ from actions.models import (
     Message,
     MessagingChannel,
     SendTextAction,
-    SipMethod,
 )
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -520,13 +518,3 @@ def replay(earlier: Message, fingerprint: str) -> dict:
             say="Do not retry this request; carry on helping the caller.",
         )
     return accepted(earlier)
-
-
-def transfer_offer(handoff: Handoff) -> str:
-    """The end of a 422's `say`: offer the fallback handoff, and how to make it."""
-    description = " ".join(handoff.description.split()).rstrip(".")
-    what = "to end the call" if handoff.method == SipMethod.BYE else "to transfer them"
-    return (
-        f"offer {what} instead ({description}). If they agree, call {TRANSFER_TOOL} with "
-        f'destination "{handoff.name}".'
-    )

@@ -139,7 +139,13 @@ def _continue(log: HandoffLog, outcome: str, claimed: bool, posted) -> str:
         made = _next_step(first, step, outcome, posted)
     if made is not None:
         return made.twiml
-    agent = log.agent
+    return back_to_agent(log.agent, outcome)
+
+
+def back_to_agent(agent, outcome: str) -> str:
+    """When no transfer is left: the agent's return URL with the reason, else its unavailable
+    message (or NOBODY) and hang up — never silence."""
+    response = VoiceResponse()
     if agent is not None and agent.return_url:
         reason = urlencode({"reason": f"transfer_failed:{outcome}"})
         separator = "&" if "?" in agent.return_url else "?"

@@ -8,7 +8,11 @@ must be able to use.
 from django.db.models import Q, QuerySet
 
 from actions.handoffs import sip
-from actions.models import Agent, Handoff
+from actions.models import Agent, Handoff, SipMethod
+
+# The tool an agent transfers with (agents/tools.py defines it); named here, where what the
+# agent is told of a handoff is written.
+TRANSFER_TOOL = "transfer_call"
 
 
 def agent_handoffs(agent: Agent) -> QuerySet[Handoff]:
@@ -50,3 +54,24 @@ def choose(handoffs: list[Handoff], names: list[str]) -> tuple[Handoff | None, b
 
 def _normal(text: str) -> str:
     return " ".join(text.split()).lower()
+
+
+def transfer_offer(handoff: Handoff) -> str:
+    """The end of a refusal's `say`: offer this handoff instead, and how to make it."""
+    description = " ".join(handoff.description.split()).rstrip(".")
+    what = "to end the call" if handoff.method == SipMethod.BYE else "to transfer them"
+    return (
+        f"offer {what} instead ({description}). If they agree, call {TRANSFER_TOOL} with "
+        f'destination "{handoff.name}".'
+    )
+
+
+def closed_say(handoff: Handoff, text: str, offers_texts: bool) -> tuple[str, Handoff | None]:
+    """What the agent is told of a handoff outside its hours (`text`: "closed until …"), and
+    the after-hours handoff it is offered, if that one is open."""
+    after = handoff.after_hours if handoff.after_hours_id else None
+    if after is not None and after.opening().open:
+        return f"Tell the caller {handoff.name} is {text}; {transfer_offer(after)}", after
+    if offers_texts:
+        return f"Tell the caller {handoff.name} is {text}; offer to send a text instead.", None
+    return f"Tell the caller {handoff.name} is {text}; offer another way to help.", None

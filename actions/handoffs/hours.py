@@ -210,6 +210,8 @@ def status(hours, now: datetime) -> Status:
             for next_start, next_end in intervals:
                 if next_start <= end < next_end:
                     end = next_end
-            return Status(True, end)
+            # Open without a break as far as we look: no closing time to tell.
+            last = max(e for _, e in intervals)
+            return Status(True, None if end >= last else end)
     upcoming = [start for start, _ in intervals if start > now]
     return Status(False, min(upcoming) if upcoming else None)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from actions import audit
 from actions.common.htmx import HtmxHttpRequest
 from actions.common.pages import confirm, paginate, unique_copy_name
-from actions.handoffs import sip
+from actions.handoffs import simulate, sip
 from actions.handoffs.forms import HEADER_KEY, HEADER_VALUE, HandoffForm, HandoffLogFilterForm
 from actions.models import Environment, Handoff, HandoffLog
 
@@ -62,6 +62,17 @@ def handoff_form(request: HtmxHttpRequest, pk=None):
     return render(request, "handoffs/form.html", context)
 
 
+@require_POST
+def handoff_simulate(request, pk):
+    """Try the saved handoff without a real call: the chosen transfer outcome's steps."""
+    handoff = get_object_or_404(Handoff, pk=pk)
+    outcome = request.POST.get("outcome", "busy")
+    if outcome not in dict(simulate.OUTCOMES):
+        outcome = "busy"
+    context = {"handoff": handoff, "simulation": simulate.simulate(handoff, outcome)}
+    return render(request, "handoffs/simulation.html", context)
+
+
 def handoff_preview(request, pk=None):
     """The preview of the form as typed, with every field's errors (htmx, on each edit)."""
     if request.method != "POST":
@@ -95,6 +106,7 @@ def page_context(request, form, handoff, saved_name, *, quiet=False) -> dict:
         "header_warnings": form.header_warnings(),
         "max_headers": sip.MAX_HEADERS,
         "preview": build_preview(form),
+        "simulate_outcomes": simulate.OUTCOMES,
     }
 
 

@@ -232,3 +232,34 @@ def test_the_log_shows_each_handoff_and_filters_by_handoff(admin_page):
     expect(page.get_by_text("Enter the start date as YYYY-MM-DD")).to_be_visible()
     expect(entries).to_have_count(2)
     assert page.console_errors == []
+
+
+def test_build_a_chain_with_hours_and_a_warm_transfer_then_simulate_busy(admin_page):
+    make_handoff("support", description="Support line", phone_number="+15550000002")
+    page = admin_page
+    start_handoff(page, "sales", "Transfer to the sales team")
+    page.get_by_label("Phone number").fill("+15551230100")
+    page.locator("#transfer_mode").select_option("warm")
+    page.get_by_label("Whisper the summary").check()
+    page.get_by_label("Fallbacks, in order").fill("support")
+    page.locator("#hours_time_zone").fill("Europe/London")
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        page.locator(f"#hours_{day}").fill("00:00-00:00")
+    save(page, "sales")
+    sales = Handoff.objects.get(name="sales")
+    assert sales.fallbacks == ["support"] and sales.transfer["whisper"] is True
+    assert sales.hours["weekly"]["mon"] == ["00:00-00:00"]
+    expect(page.get_by_test_id("opening")).to_have_text("Open now")
+
+    page.get_by_label("When the person's line is").select_option("busy")
+    page.get_by_role("button", name="Simulate").click()
+    steps = page.get_by_test_id("simulation-step")
+    expect(steps).to_have_count(2)
+    expect(steps.nth(0)).to_contain_text("Step 1: sales")
+    expect(steps.nth(0)).to_contain_text("/webhooks/twilio/whisper/1")
+    expect(steps.nth(1)).to_contain_text("Step 2: support — fallback 1, after busy")
+    expect(page.get_by_test_id("simulation-end")).to_contain_text(
+        "the unavailable message is said, then the call ends"
+    )
+    assert HandoffLog.objects.count() == 0  # a simulation logs nothing
+    assert page.console_errors == []

@@ -49,6 +49,7 @@ PAGES = {
     "handoff_preview": BUILDERS,
     "handoff_log": READERS,
     "handoff_edit": BUILDERS,
+    "handoff_simulate": BUILDERS,
     "handoff_preview_edit": BUILDERS,
     "handoff_duplicate": BUILDERS,
     "handoff_delete": BUILDERS,
@@ -74,6 +75,7 @@ POST_ONLY = {
     "channel_test",
     "agent_key_create",
     "handoff_duplicate",
+    "handoff_simulate",
 }
 
 
