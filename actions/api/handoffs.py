@@ -6,7 +6,8 @@ from actions.api.bodies import handoff_body
 from actions.api.errors import ApiError
 from actions.channels import credentials
 from actions.handoffs.destinations import agent_handoffs, closed_say, describe
-from actions.handoffs.redirect import NO_CREDENTIALS
+from actions.handoffs.redirect import NO_CREDENTIALS, warm_header
+from actions.handoffs.sip import render_headers
 from actions.handoffs.tasks import enqueue_redirect
 from actions.models import Agent, ApiKey, Handoff, HandoffLog, HandoffOutcome
 
@@ -80,6 +81,11 @@ def invoke_handoff(key: ApiKey, name: str, body) -> dict:
         variables=request.variables,
         instruction=answer["sip"],
         twiml=answer["twiml"],
+    )
+    # The instruction as this call gets it: header templates rendered over the call, and a
+    # warm transfer's summary header.
+    answer["sip"]["sip_headers"] = render_headers(handoff.sip_headers, log) + warm_header(
+        handoff, log
     )
     redirect = False
     if request.call_sid:

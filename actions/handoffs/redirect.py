@@ -27,11 +27,8 @@ def redirect_twiml(handoff: Handoff, call_from: str, call_to: str, log) -> str:
     A warm transfer adds the agent's summary as a SIP header and, on a <Number>, the whisper
     the person answering hears first; its caller ID and digits apply to any dial."""
     settings_ = handoff.transfer or {}
-    warm_ = warm.is_warm(settings_)
-    summary = warm.summary_of(log.summary, log.reason) if warm_ else ""
-    extra = []
-    if summary:
-        extra = [{"key": settings_.get("summary_header") or warm.DEFAULT_HEADER, "value": summary}]
+    extra = warm_header(handoff, log)
+    summary = extra[0]["value"] if extra else ""
     action = transfer_callback_url(log.pk)
     response = VoiceResponse()
     if handoff.method == SipMethod.BYE:
@@ -39,12 +36,12 @@ def redirect_twiml(handoff: Handoff, call_from: str, call_to: str, log) -> str:
         return str(response)
     if handoff.method == SipMethod.REFER and is_sip_leg(call_from, call_to):
         refer = Refer(action=action)
-        refer.sip(sip.sip_uri(handoff, extra))
+        refer.sip(sip.sip_uri(handoff, extra, log))
         response.append(refer)
         return str(response)
     dial = Dial(action=action, timeout=sip.RING_TIMEOUT, **_caller_id(settings_, call_from, log))
     if handoff.method == SipMethod.INVITE:
-        dial.sip(sip.sip_uri(handoff, extra))
+        dial.sip(sip.sip_uri(handoff, extra, log))
     else:
         options = {}
         if summary and settings_.get("whisper"):
@@ -54,6 +51,17 @@ def redirect_twiml(handoff: Handoff, call_from: str, call_to: str, log) -> str:
         dial.number(handoff.phone_number, **options)
     response.append(dial)
     return str(response)
+
+
+def warm_header(handoff: Handoff, log) -> list[dict]:
+    """A warm transfer's summary header ([] for a cold one, or with nothing to say)."""
+    settings_ = handoff.transfer or {}
+    if not warm.is_warm(settings_):
+        return []
+    summary = warm.summary_of(log.summary, log.reason)
+    if not summary:
+        return []
+    return [{"key": settings_.get("summary_header") or warm.DEFAULT_HEADER, "value": summary}]
 
 
 def _caller_id(settings_: dict, call_from: str, log) -> dict:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from django.core.exceptions import ValidationError
 from twilio.twiml.voice_response import Dial, Hangup, Refer, VoiceResponse
 
+from actions import gotemplate
 from actions.common.validation import normalise_e164
 
 METHODS = ("invite", "refer", "bye")
@@ -63,7 +64,47 @@ def header_problem(key: str, value: str) -> str | None:
         return f"Give {key} a value."
     if len(value) > MAX_HEADER_VALUE:
         return f"The value of {key} is longer than {MAX_HEADER_VALUE} characters."
+    if "{{" in value:
+        try:
+            fields = gotemplate.parse(value).fields()
+        except gotemplate.TemplateError as exc:
+            return f"The value of {key} is not a valid template: {exc.detail}"
+        outside = sorted("." + ".".join(f) for f in fields if f and f[0] not in HEADER_DATA)
+        if outside:
+            return (
+                f"The value of {key} reads {', '.join(outside)}: a header template can read "
+                ".variables.NAME, .summary, .reason and .conversation_id."
+            )
     return None
+
+
+# What a header value's template may read at call time.
+HEADER_DATA = ("variables", "summary", "reason", "conversation_id")
+
+
+def render_headers(headers: list[dict], log) -> list[dict]:
+    """The headers with their templates rendered over the call (the log entry's variables,
+    summary, reason, conversation id). A value that cannot be rendered — a variable the agent
+    did not send — leaves its header out rather than sending a broken value."""
+    data = {
+        "variables": getattr(log, "variables", None) or {},
+        "summary": getattr(log, "summary", "") or "",
+        "reason": getattr(log, "reason", "") or "",
+        "conversation_id": getattr(log, "conversation_id", "") or "",
+    }
+    rendered = []
+    for header in headers:
+        value = header["value"]
+        if "{{" in value:
+            try:
+                value = gotemplate.render(value, data, missingkey="error")
+            except gotemplate.TemplateError:
+                continue
+            value = " ".join(value.split())[:MAX_HEADER_VALUE]
+            if not value:
+                continue
+        rendered.append({"key": header["key"], "value": value})
+    return rendered
 
 
 def header_warning(key: str) -> str | None:
@@ -223,9 +264,11 @@ def _header_query(headers: list[dict]) -> str:
     )
 
 
-def sip_uri(handoff, extra_headers: list[dict] | None = None) -> str | None:
-    """The URI the call goes to, headers as URI parameters, as Twilio's <Sip> takes them."""
-    headers = _header_query([*handoff.sip_headers, *(extra_headers or [])])
+def sip_uri(handoff, extra_headers: list[dict] | None = None, log=None) -> str | None:
+    """The URI the call goes to, headers as URI parameters, as Twilio's <Sip> takes them;
+    with the call's `log` entry, header templates are rendered over it."""
+    own = render_headers(handoff.sip_headers, log) if log is not None else handoff.sip_headers
+    headers = _header_query([*own, *(extra_headers or [])])
     if handoff.method == "invite":
         transport = "tls" if handoff.outbound_encryption == "TLS/SRTP" else "udp"
         return (

@@ -74,3 +74,41 @@ def test_the_whisper_callbacks_need_twilios_signature(client, settings):
     assert declined.content.decode().endswith("<Hangup /></Response>")
     log.refresh_from_db()
     assert log.whisper_declined
+
+
+def test_header_values_are_templates_over_the_calls_variables(client):
+    from actions.models import ApiKey
+
+    handoff = make_handoff(
+        "sales",
+        description="Sales",
+        sip_headers=[
+            {"key": "X-Customer", "value": "{{ .variables.customer_id }}"},
+            {"key": "X-Tier", "value": "{{ .variables.tier }}"},  # not sent: left out
+        ],
+        transfer={"mode": "warm"},
+    )
+    agent = Agent.objects.create(name="bot")
+    agent.handoffs.add(handoff)
+    key = ApiKey.issue(agent, "sandbox")[1]
+    answer = client.post(
+        "/api/v1/handoffs/sales/invoke",
+        {"variables": {"customer_id": "C-42"}, "summary": "Wants an upgrade"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    ).json()
+    assert answer["sip"]["sip_headers"] == [
+        {"key": "X-Customer", "value": "C-42"},
+        {"key": "X-Transfer-Summary", "value": "Wants an upgrade"},
+    ]
+    assert HandoffLog.objects.get().instruction["sip_headers"] == answer["sip"]["sip_headers"]
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [("{{ .variables.x", "not a valid template"), ("{{ .parameters.x }}", "reads .parameters.x")],
+)
+def test_a_header_template_that_cannot_work_is_refused_at_save(value, fragment):
+    with pytest.raises(ValidationError) as refused:
+        make_handoff("sales", description="Sales", sip_headers=[{"key": "X-A", "value": value}])
+    assert fragment in refused.value.message_dict["sip_headers"][0]
