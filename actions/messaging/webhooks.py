@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
 from actions.channels import credentials
-from actions.messaging import status
+from actions.common.validation import country_of
+from actions.messaging import keywords, status
 from actions.models import Message, MessageStatus, MessagingChannel, OptOut, OptOutSource
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,6 @@ TWILIO_STATUSES = {
     "undelivered": MessageStatus.UNDELIVERED,
     "failed": MessageStatus.FAILED,
 }
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
-START_WORDS = {"START", "UNSTOP", "YES"}
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -105,14 +104,21 @@ def twilio_inbound(request):
     if not signed(request, credentials.webhook_token(channel)):
         return HttpResponseForbidden("Invalid or missing X-Twilio-Signature.")
     number = request.POST.get("From", "")
-    word = request.POST.get("Body", "").strip().upper()
-    if number and word in STOP_WORDS:
+    countries = sorted({country_of(s) for s in _senders(channel)} - {None}) if channel else []
+    kind = keywords.read(request.POST.get("Body", ""), countries)
+    if number and kind == keywords.STOP:
         OptOut.objects.get_or_create(
             number=number, sender=ours, defaults={"source": OptOutSource.INBOUND}
         )
-    elif number and word in START_WORDS:
-        OptOut.objects.filter(number=number, sender__in=[ours, ""]).delete()
+    elif number and kind == keywords.START:
+        # Only the opt-out a STOP made: an admin's opt-out (manual, or for every sender)
+        # is not the caller's to lift.
+        OptOut.objects.filter(number=number, sender=ours, source=OptOutSource.INBOUND).delete()
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+def _senders(channel) -> list[str]:
+    return [getattr(channel, f) for f in MessagingChannel.SENDER_FIELDS if getattr(channel, f)]
 
 
 urlpatterns = [
