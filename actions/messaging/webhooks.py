@@ -91,14 +91,18 @@ def twilio_status(request):
 def twilio_inbound(request):
     """STOP-family keywords opt the sender out of this sender; START-family opt back in."""
     ours = request.POST.get("To", "")
+    # A reply to a Messaging Service's number names the service: its sends go out as "MG…",
+    # so the opt-out is the service's too, and its channel's token signs the request.
+    service = request.POST.get("MessagingServiceSid", "").strip()
+    addresses = [a for a in (ours, service) if a]
     channel = (
         MessagingChannel.objects.filter(
-            Q(sender=ours)
-            | Q(sender_sandbox=ours)
-            | Q(sender_pre_release=ours)
-            | Q(sender_live=ours)
+            Q(sender__in=addresses)
+            | Q(sender_sandbox__in=addresses)
+            | Q(sender_pre_release__in=addresses)
+            | Q(sender_live__in=addresses)
         ).first()
-        if ours
+        if addresses
         else None
     )
     if not signed(request, credentials.webhook_token(channel)):
@@ -107,13 +111,16 @@ def twilio_inbound(request):
     countries = sorted({country_of(s) for s in _senders(channel)} - {None}) if channel else []
     kind = keywords.read(request.POST.get("Body", ""), countries)
     if number and kind == keywords.STOP:
-        OptOut.objects.get_or_create(
-            number=number, sender=ours, defaults={"source": OptOutSource.INBOUND}
-        )
+        for sender in addresses:
+            OptOut.objects.get_or_create(
+                number=number, sender=sender, defaults={"source": OptOutSource.INBOUND}
+            )
     elif number and kind == keywords.START:
         # Only the opt-out a STOP made: an admin's opt-out (manual, or for every sender)
         # is not the caller's to lift.
-        OptOut.objects.filter(number=number, sender=ours, source=OptOutSource.INBOUND).delete()
+        OptOut.objects.filter(
+            number=number, sender__in=addresses, source=OptOutSource.INBOUND
+        ).delete()
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 

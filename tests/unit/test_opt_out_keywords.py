@@ -98,3 +98,21 @@ def test_start_lifts_only_the_opt_out_a_stop_made(client):
                                             ("Yes", "start"), ("unstop", "start")])  # fmt: skip
 def test_help_and_opt_in_words_are_read(body, kind):
     assert keywords.read(body) == kind
+
+
+def test_a_stop_to_a_messaging_service_number_blocks_the_services_sends(client):
+    from actions.messaging import outbox
+    from actions.models import Message
+
+    service = "MG" + "b" * 32
+    channel(sender=service)
+    params = {"From": CALLER, "To": "+15005550999", "Body": "STOP",
+              "MessagingServiceSid": service, "AccountSid": "AC" + "0" * 32}  # fmt: skip
+    url = settings.PUBLIC_BASE_URL + "/webhooks/twilio/inbound"
+    signature = RequestValidator(TOKEN).compute_signature(url, params)
+    response = client.post("/webhooks/twilio/inbound", params,
+                           headers={"X-Twilio-Signature": signature})  # fmt: skip
+    assert response.status_code == 200  # signed with the service channel's own token
+    assert OptOut.objects.filter(number=CALLER, sender=service).exists()
+    message = Message(to=CALLER, sender=service, body="Hi", provider="twilio")
+    assert not outbox.create(message, "test")  # the service's next send is refused
