@@ -31,6 +31,8 @@ class ChannelForm(forms.ModelForm):
             "sender_pre_release",
             "sender_live",
             "default_country",
+            "help_text",
+            "stop_confirmation",
             "account_sid",
         ]
         help_texts = {

@@ -10,7 +10,15 @@ NOUN = "channel"
 MODEL = MessagingChannel
 # The environments a channel has a sender of its own for, in the order the file gives them.
 ENVIRONMENTS = tuple(Environment.values)
-KEYS = ("name", "provider", "sender", "env_senders", "default_country")
+KEYS = (
+    "name",
+    "provider",
+    "sender",
+    "env_senders",
+    "default_country",
+    "help_text",
+    "stop_confirmation",
+)
 # Keys that are refused with their own explanation rather than as unknown.
 NEVER_IN_FILE = {
     "account_sid": "the Twilio Account SID is a credential, and credentials are never part "
@@ -24,6 +32,8 @@ PLACES = {
     "provider": ("provider",),
     "sender": ("sender",),
     "default_country": ("default_country",),
+    "help_text": ("help_text",),
+    "stop_confirmation": ("stop_confirmation",),
     **{f"sender_{e}": ("env_senders", e) for e in ENVIRONMENTS},
 }
 
@@ -41,6 +51,10 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
     }
     if country := fields.text("default_country"):  # written only when set, as exported
         fields.item.values["default_country"] = country
+    if help_text := fields.text("help_text"):
+        fields.item.values["help_text"] = help_text
+    if "stop_confirmation" in raw:
+        fields.item.values["stop_confirmation"] = fields.flag("stop_confirmation", True)
     return fields.item
 
 
@@ -53,6 +67,8 @@ def form(item: Item, instance: MessagingChannel) -> ChannelForm:
         "sender": v["sender"],
         **{f"sender_{e}": v["env_senders"][e] for e in ENVIRONMENTS},
         "default_country": v.get("default_country", ""),
+        "help_text": v.get("help_text", ""),
+        "stop_confirmation": v.get("stop_confirmation", True),
         # Not in the file: the form keeps what is stored (a blank token keeps the token).
         "account_sid": instance.account_sid,
         "auth_token": "",
@@ -78,4 +94,6 @@ def values(channel: MessagingChannel) -> dict:
         "sender": channel.sender,
         "env_senders": {e: s for e, s in env_senders(channel).items() if s},
         **({"default_country": channel.default_country} if channel.default_country else {}),
+        **({"help_text": channel.help_text} if channel.help_text else {}),
+        **({} if channel.stop_confirmation else {"stop_confirmation": False}),
     }

@@ -16,6 +16,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from actions.channels import credentials
 from actions.common.validation import country_of
@@ -32,6 +33,10 @@ TWILIO_STATUSES = {
     "undelivered": MessageStatus.UNDELIVERED,
     "failed": MessageStatus.FAILED,
 }
+STOP_CONFIRMATION = (
+    "You have been unsubscribed and will receive no more messages from this number. Reply "
+    "START to subscribe again."
+)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -110,18 +115,27 @@ def twilio_inbound(request):
     number = request.POST.get("From", "")
     countries = sorted({country_of(s) for s in _senders(channel)} - {None}) if channel else []
     kind = keywords.read(request.POST.get("Body", ""), countries)
+    reply = ""
     if number and kind == keywords.STOP:
         for sender in addresses:
             OptOut.objects.get_or_create(
                 number=number, sender=sender, defaults={"source": OptOutSource.INBOUND}
             )
+        if channel is not None and channel.stop_confirmation:
+            reply = STOP_CONFIRMATION
     elif number and kind == keywords.START:
         # Only the opt-out a STOP made: an admin's opt-out (manual, or for every sender)
         # is not the caller's to lift.
         OptOut.objects.filter(
             number=number, sender__in=addresses, source=OptOutSource.INBOUND
         ).delete()
-    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+    elif number and kind == keywords.HELP and channel is not None:
+        reply = channel.help_reply()
+    if not reply:
+        return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+    response = MessagingResponse()
+    response.message(reply)  # the reply goes back from the number the text came to
+    return HttpResponse(str(response), content_type="text/xml")
 
 
 def _senders(channel) -> list[str]:

@@ -62,6 +62,19 @@ class MessagingChannel(models.Model):
         help_text="Two letters (GB, US, DE…): how a number written without its country code, "
         "such as 07700 900123, is read. Blank: the sender number's country.",
     )
+    help_text = models.CharField(
+        "HELP reply",
+        max_length=320,
+        blank=True,
+        help_text="Sent to a number that replies HELP or INFO. Blank: “<name>: automated "
+        "messages from our voice assistant. Reply STOP to opt out.”",
+    )
+    stop_confirmation = models.BooleanField(
+        "Confirm a STOP",
+        default=True,
+        help_text="Reply to a STOP with a confirmation. Turn off when the provider already "
+        "sends one (Twilio's Advanced Opt-Out), so the number does not get two.",
+    )
     # Fernet token; the plaintext is never stored, rendered or logged.
     auth_token_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -77,6 +90,13 @@ class MessagingChannel(models.Model):
         return self.name
 
     SENDER_FIELDS = ("sender", *(f"sender_{e}" for e in Environment.values))
+
+    def help_reply(self) -> str:
+        """What a HELP or INFO reply gets: the channel's text, else one from its name."""
+        name = self.name.replace("_", " ").capitalize()
+        return self.help_text or (
+            f"{name}: automated messages from our voice assistant. Reply STOP to opt out."
+        )
 
     @property
     def country(self) -> str | None:

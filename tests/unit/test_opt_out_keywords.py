@@ -18,7 +18,7 @@ CALLER = "+15551234567"
 def channel(sender="+15005550006", name="customer_notifications"):
     form = ChannelForm(
         {"name": name, "provider": "twilio", "sender": sender,
-         "account_sid": "AC" + "0" * 32, "auth_token": TOKEN}
+         "account_sid": "AC" + "0" * 32, "auth_token": TOKEN, "stop_confirmation": "on"}
     )  # fmt: skip
     assert form.is_valid(), form.errors
     return form.save()
@@ -116,3 +116,43 @@ def test_a_stop_to_a_messaging_service_number_blocks_the_services_sends(client):
     assert OptOut.objects.filter(number=CALLER, sender=service).exists()
     message = Message(to=CALLER, sender=service, body="Hi", provider="twilio")
     assert not outbox.create(message, "test")  # the service's next send is refused
+
+
+def answer_of(client, body, to="+15005550006"):
+    params = {"From": CALLER, "To": to, "Body": body, "AccountSid": "AC" + "0" * 32}
+    url = settings.PUBLIC_BASE_URL + "/webhooks/twilio/inbound"
+    signature = RequestValidator(TOKEN).compute_signature(url, params)
+    return client.post("/webhooks/twilio/inbound", params,
+                       headers={"X-Twilio-Signature": signature}).content.decode()  # fmt: skip
+
+
+def test_help_gets_the_channels_text_and_stop_a_confirmation_unless_turned_off(client):
+    made = channel()
+    assert "<Message>Customer notifications: automated messages from our voice assistant. " in (
+        answer_of(client, "HELP")
+    )
+    made.help_text = "Acme Dental: appointment texts. Reply STOP to opt out."
+    made.save()
+    assert "<Message>Acme Dental: appointment texts." in answer_of(client, "info")
+    assert "<Message>You have been unsubscribed" in answer_of(client, "STOP")
+    made.stop_confirmation = False  # the provider confirms (Twilio's Advanced Opt-Out)
+    made.save()
+    assert "<Message>" not in answer_of(client, "STOP")
+
+
+def test_help_text_and_stop_confirmation_round_trip_through_the_file(settings):
+    from actions import configfile
+
+    # Credentials are not in the file: the re-created channel takes the environment's.
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "AC" + "0" * 32, TOKEN
+    from actions.models import MessagingChannel
+
+    made = channel()
+    made.help_text, made.stop_confirmation = "Acme: texts. Reply STOP to opt out.", False
+    made.save()
+    exported = configfile.export_config()
+    assert "help_text: 'Acme: texts. Reply STOP to opt out.'" in exported
+    assert "stop_confirmation: false" in exported
+    MessagingChannel.objects.all().delete()
+    configfile.apply(configfile.load(exported))
+    assert configfile.export_config() == exported
