@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.urls import reverse
-from twilio.twiml.voice_response import Dial, Hangup, Refer, VoiceResponse
 
 from actions.handoffs import sip, warm
 from actions.models import (
@@ -28,29 +27,20 @@ def redirect_twiml(handoff: Handoff, call_from: str, call_to: str, log) -> str:
     the person answering hears first; its caller ID and digits apply to any dial."""
     settings_ = handoff.transfer or {}
     extra = warm_header(handoff, log)
-    summary = extra[0]["value"] if extra else ""
-    action = transfer_callback_url(log.pk)
-    response = VoiceResponse()
-    if handoff.method == SipMethod.BYE:
-        response.append(Hangup())
-        return str(response)
-    if handoff.method == SipMethod.REFER and is_sip_leg(call_from, call_to):
-        refer = Refer(action=action)
-        refer.sip(sip.sip_uri(handoff, extra, log))
-        response.append(refer)
-        return str(response)
-    dial = Dial(action=action, timeout=sip.RING_TIMEOUT, **_caller_id(settings_, call_from, log))
-    if handoff.method == SipMethod.INVITE:
-        dial.sip(sip.sip_uri(handoff, extra, log))
-    else:
-        options = {}
-        if summary and settings_.get("whisper"):
-            options["url"] = whisper_url(log.pk)
-        if settings_.get("send_digits"):
-            options["send_digits"] = settings_["send_digits"]
-        dial.number(handoff.phone_number, **options)
-    response.append(dial)
-    return str(response)
+    number_options = {}
+    if extra and settings_.get("whisper"):
+        number_options["url"] = whisper_url(log.pk)
+    if settings_.get("send_digits"):
+        number_options["send_digits"] = settings_["send_digits"]
+    return sip.twiml(
+        handoff,
+        sip_leg=is_sip_leg(call_from, call_to),
+        action=transfer_callback_url(log.pk),
+        extra_headers=extra,
+        log=log,
+        caller_id=_caller_id(settings_, call_from, log),
+        number_options=number_options,
+    )
 
 
 def warm_header(handoff: Handoff, log) -> list[dict]:
@@ -64,19 +54,19 @@ def warm_header(handoff: Handoff, log) -> list[dict]:
     return [{"key": settings_.get("summary_header") or warm.DEFAULT_HEADER, "value": summary}]
 
 
-def _caller_id(settings_: dict, call_from: str, log) -> dict:
+def _caller_id(settings_: dict, call_from: str, log) -> str:
     """The number the person answering sees: the caller's, or the agent's sending number."""
     choice = settings_.get("caller_id", "")
     if choice == "caller" and call_from.startswith("+"):
-        return {"caller_id": call_from}
+        return call_from
     if choice == "channel" and log.agent is not None:
         for action in log.agent.actions.filter(channel__provider="twilio").select_related(
             "channel"
         ):
             sender = action.channel.sender_for(log.environment or "live")
             if sender.startswith("+"):
-                return {"caller_id": sender}
-    return {}
+                return sender
+    return ""
 
 
 def whisper_url(log_id: int) -> str:

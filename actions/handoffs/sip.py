@@ -283,29 +283,43 @@ def sip_uri(handoff, extra_headers: list[dict] | None = None, log=None) -> str |
 RING_TIMEOUT = 30
 
 
-def twiml(handoff, sip_leg: bool = True, action: str | None = None) -> str:
-    """The equivalent TwiML, built with the twilio SDK.
+def twiml(
+    handoff,
+    sip_leg: bool = True,
+    *,
+    action: str | None = None,
+    extra_headers: list[dict] | None = None,
+    log=None,
+    caller_id: str = "",
+    number_options: dict | None = None,
+) -> str:
+    """The equivalent TwiML, built with the twilio SDK: the one builder of a handoff's TwiML,
+    for the instruction (no call) and the live redirect alike.
 
     A refer is a SIP REFER, which Twilio performs only on SIP call legs; on a phone (PSTN)
-    leg the same handoff is a <Dial><Number>, which bridges the call instead. With `action`
-    (the live redirect), Twilio posts the transfer's outcome there when the dial ends and
-    continues the call with the TwiML it answers: a dial rings for RING_TIMEOUT seconds.
+    leg the same handoff is a <Dial><Number>, which bridges the call instead. The live
+    redirect (handoffs/redirect.py) adds: `action`, where Twilio posts the transfer's outcome
+    when the dial ends (a dial then rings for RING_TIMEOUT seconds); `extra_headers` and the
+    call's `log` entry for the SIP URI's headers; the dial's `caller_id`; and the <Number>'s
+    `number_options` (a whisper `url`, `send_digits`).
     """
     response = VoiceResponse()
     dial_options = {"action": action, "timeout": RING_TIMEOUT} if action else {}
+    if caller_id:
+        dial_options["caller_id"] = caller_id
     if handoff.method == "bye":
         response.append(Hangup())
     elif handoff.method == "invite":
         dial = Dial(**dial_options)
-        dial.sip(sip_uri(handoff))
+        dial.sip(sip_uri(handoff, extra_headers, log))
         response.append(dial)
     elif sip_leg:
         refer = Refer(**({"action": action} if action else {}))
-        refer.sip(sip_uri(handoff))
+        refer.sip(sip_uri(handoff, extra_headers, log))
         response.append(refer)
     else:
         dial = Dial(**dial_options)
-        dial.number(handoff.phone_number)
+        dial.number(handoff.phone_number, **(number_options or {}))
         response.append(dial)
     return str(response)
 
