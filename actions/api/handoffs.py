@@ -36,20 +36,26 @@ def closed(key: ApiKey, handoff: Handoff, request) -> ApiError:
     error = ApiError(422, "handoff_closed", message, say=say)
     if after is not None:
         error.extra["after_hours"] = describe(after)
-    HandoffLog.objects.create(
+    _entry(key, handoff, request, outcome=HandoffOutcome.CLOSED, outcome_detail=message).save()
+    return error
+
+
+def _entry(key: ApiKey, handoff: Handoff, request, **fields) -> HandoffLog:
+    """The log entry of one handoff invoke (unsaved): who asked, for which call, and why."""
+    return HandoffLog(
         handoff=handoff,
         handoff_name=handoff.name,
-        agent=agent,
-        agent_name=agent.name,
+        agent=key.agent,
+        agent_name=key.agent.name,
         environment=key.environment,
+        source="invoke",
         conversation_id=request.conversation_id,
         call_sid=request.call_sid,
         reason=request.reason,
+        summary=request.summary,
         variables=request.variables,
-        outcome=HandoffOutcome.CLOSED,
-        outcome_detail=message,
+        **fields,
     )
-    return error
 
 
 def invoke_handoff(key: ApiKey, name: str, body) -> dict:
@@ -67,21 +73,7 @@ def invoke_handoff(key: ApiKey, name: str, body) -> dict:
     if not opening.open:
         raise closed(key, handoff, request)
     answer = describe(handoff)
-    log = HandoffLog(
-        handoff=handoff,
-        handoff_name=handoff.name,
-        agent=agent,
-        agent_name=agent.name,
-        environment=key.environment,
-        source="invoke",
-        conversation_id=request.conversation_id,
-        call_sid=request.call_sid,
-        reason=request.reason,
-        summary=request.summary,
-        variables=request.variables,
-        instruction=answer["sip"],
-        twiml=answer["twiml"],
-    )
+    log = _entry(key, handoff, request, instruction=answer["sip"], twiml=answer["twiml"])
     # The instruction as this call gets it: header templates rendered over the call, and a
     # warm transfer's summary header.
     answer["sip"]["sip_headers"] = render_headers(handoff.sip_headers, log) + warm_header(
