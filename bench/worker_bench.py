@@ -69,6 +69,7 @@ def main() -> int:
             defaults={"provider": "twilio", "sender": "+15005550006"},
         )
         channel.account_sid = emulator.account_sid
+        channel.messages_per_second = 1000  # the worker's speed, not a carrier's rate
         channel.set_auth_token(emulator.auth_token)
         channel.save()
         for _ in range(args.rounds):

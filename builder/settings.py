@@ -277,6 +277,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+# A message waiting for its sender's turn is a task due then (messaging/throttle.py): the ETA
+# scheduler checks at least every 10 ms, not every second, so turns are kept to the moment.
+CELERY_WORKER_TIMER_PRECISION = 0.01
 CELERY_WORKER_DISABLE_RATE_LIMITS = True  # no task has a rate limit; skip the bookkeeping
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "30"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "60"))

@@ -24,10 +24,10 @@ def make_channel(name="customer_notifications", provider="console", **fields) ->
 
 def make_twilio_channel(emulator, name="customer_notifications", **fields) -> MessagingChannel:
     """A Twilio channel whose credentials the emulator accepts."""
+    fields.setdefault("sender", "+15005550006")
     channel = MessagingChannel(
         name=name,
         provider="twilio",
-        sender="+15005550006",
         account_sid=emulator.account_sid,
         **fields,
     )

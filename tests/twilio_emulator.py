@@ -698,6 +698,7 @@ class TwilioEmulator:
     # -- request handling --------------------------------------------------------------------
 
     def _handle(self, method: str, raw_path: str, headers, body: bytes) -> _Response:
+        arrived = time.time()
         path, _, query_string = raw_path.partition("?")
         path = unquote(path)
         content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -714,7 +715,7 @@ class TwilioEmulator:
                     path=path,
                     form=form,
                     account_sid=credentials[0] if credentials else None,
-                    time=time.time(),
+                    time=arrived,
                     status=response.status,
                     query=query,
                 )

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from actions.channels import senders
+from actions.channels.senders import describe_rate
 from actions.common.validation import normalise_e164
 from actions.models import (
     Environment,
@@ -30,6 +32,10 @@ class ChannelForm(forms.ModelForm):
             "sender_sandbox",
             "sender_pre_release",
             "sender_live",
+            "messages_per_second",
+            "messages_per_second_sandbox",
+            "messages_per_second_pre_release",
+            "messages_per_second_live",
             "default_country",
             "help_text",
             "stop_confirmation",
@@ -44,6 +50,19 @@ class ChannelForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in MessagingChannel.RATE_FIELDS:
+            self.fields[name].widget.attrs.update(
+                {"step": "any", "min": senders.MIN_RATE, "max": senders.MAX_RATE}
+            )
+        if self.instance.sender:
+            kind = senders.kind_of(self.instance.sender)
+            now = describe_rate(self.instance.rate_for(""))
+            advice = " — set its own rate" if kind in senders.CONFIGURABLE else ""
+            self.fields[
+                "messages_per_second"
+            ].help_text += (
+                f" This channel's sender is {senders.KIND_LABELS[kind]}: it sends {now}{advice}."
+            )
         if self.instance.has_auth_token:
             self.fields["auth_token"].help_text = "Set — leave blank to keep it."
 

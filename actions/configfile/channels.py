@@ -15,6 +15,8 @@ KEYS = (
     "provider",
     "sender",
     "env_senders",
+    "messages_per_second",
+    "env_messages_per_second",
     "default_country",
     "help_text",
     "stop_confirmation",
@@ -35,6 +37,8 @@ PLACES = {
     "help_text": ("help_text",),
     "stop_confirmation": ("stop_confirmation",),
     **{f"sender_{e}": ("env_senders", e) for e in ENVIRONMENTS},
+    "messages_per_second": ("messages_per_second",),
+    **{f"messages_per_second_{e}": ("env_messages_per_second", e) for e in ENVIRONMENTS},
 }
 
 
@@ -49,6 +53,18 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         "sender": fields.text("sender"),
         "env_senders": senders,
     }
+    # Rates are numbers, checked by the form (its message names the key); written only when set.
+    if raw.get("messages_per_second") is not None:
+        fields.item.values["messages_per_second"] = raw["messages_per_second"]
+    rates = raw.get("env_messages_per_second")
+    if rates is not None:
+        path_of = fields.path("env_messages_per_second")
+        if shape.mapping(rates, path_of, ENVIRONMENTS) is None:
+            fields.item.bad.add(("env_messages_per_second",))
+        else:
+            fields.item.values["env_messages_per_second"] = {
+                e: rates[e] for e in ENVIRONMENTS if rates.get(e) is not None
+            }
     if country := fields.text("default_country"):  # written only when set, as exported
         fields.item.values["default_country"] = country
     if help_text := fields.text("help_text"):
@@ -66,6 +82,11 @@ def form(item: Item, instance: MessagingChannel) -> ChannelForm:
         "provider": v["provider"],
         "sender": v["sender"],
         **{f"sender_{e}": v["env_senders"][e] for e in ENVIRONMENTS},
+        "messages_per_second": _number(v.get("messages_per_second")),
+        **{
+            f"messages_per_second_{e}": _number(v.get("env_messages_per_second", {}).get(e))
+            for e in ENVIRONMENTS
+        },
         "default_country": v.get("default_country", ""),
         "help_text": v.get("help_text", ""),
         "stop_confirmation": v.get("stop_confirmation", True),
@@ -74,6 +95,21 @@ def form(item: Item, instance: MessagingChannel) -> ChannelForm:
         "auth_token": "",
     }
     return ChannelForm(data, instance=instance)
+
+
+def _number(value) -> str:
+    """A rate from the file as the form reads it: "" for none; anything else as written, so
+    that the form's own message ("Enter a number.") names what is wrong."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()  # not a number, though Python counts it as one
+    return str(value)
+
+
+def _rate(value: float):
+    """A rate as the file writes it: 3 rather than 3.0."""
+    return int(value) if value == int(value) else value
 
 
 def stored():
@@ -86,6 +122,12 @@ def env_senders(channel: MessagingChannel) -> dict[str, str]:
     return {e: getattr(channel, f"sender_{e}") for e in ENVIRONMENTS}
 
 
+def _env_rates(channel: MessagingChannel) -> dict:
+    """The channel's own rate for each environment that has one."""
+    rates = {e: getattr(channel, f"messages_per_second_{e}") for e in ENVIRONMENTS}
+    return {e: _rate(r) for e, r in rates.items() if r is not None}
+
+
 def values(channel: MessagingChannel) -> dict:
     """The channel as the file writes it."""
     return {
@@ -93,6 +135,12 @@ def values(channel: MessagingChannel) -> dict:
         "provider": channel.provider,
         "sender": channel.sender,
         "env_senders": {e: s for e, s in env_senders(channel).items() if s},
+        **(
+            {"messages_per_second": _rate(channel.messages_per_second)}
+            if channel.messages_per_second is not None
+            else {}
+        ),
+        **({"env_messages_per_second": env_rates} if (env_rates := _env_rates(channel)) else {}),
         **({"default_country": channel.default_country} if channel.default_country else {}),
         **({"help_text": channel.help_text} if channel.help_text else {}),
         **({} if channel.stop_confirmation else {"stop_confirmation": False}),

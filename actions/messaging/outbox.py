@@ -12,12 +12,15 @@ back. The claim makes a task published twice harmless.
 """
 
 import contextlib
+from datetime import timedelta
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from actions.common import broker
+from actions.messaging import throttle
 from actions.messaging.status import EVENT_TABLE, MESSAGE_TABLE, db_now, empty_event_data
-from actions.messaging.tasks import send_message
+from actions.messaging.tasks import THROTTLED, TURN_NOW, WAIT_SHOWN, send_message, waiting_detail
 from actions.models import Message, MessageEvent, OptOut
 
 
@@ -28,11 +31,34 @@ def create(message: Message, detail: str) -> bool:
     IntegrityError when the message breaks a constraint (a reused idempotency key). `detail`
     is the first event's text: who or what created the message.
     """
+    wait = _reserve_turn(message)
+    if wait is not None and wait >= WAIT_SHOWN:
+        rate = message.channel.rate_for(message.environment)
+        detail = f"{detail.rstrip('.')}. {waiting_detail(rate, wait)}"
     if not _insert(message, detail):
         return False
     message_id = str(message.pk)
-    transaction.on_commit(lambda: broker.publish(send_message, message_id))
+    if wait is None:
+        transaction.on_commit(lambda: broker.publish(send_message, message_id))
+    else:
+        countdown = wait if wait > TURN_NOW else None
+        transaction.on_commit(
+            lambda: broker.publish(send_message, message_id, True, countdown=countdown)
+        )
     return True
+
+
+def _reserve_turn(message: Message) -> float | None:
+    """Reserve the sender's next turn (messaging/throttle.py) for a throttled channel: the
+    message is due then, and its task published for then. None: no turn reserved (not
+    throttled, or Redis unreachable — the worker then reserves one)."""
+    channel = message.channel
+    if channel is None or channel.provider not in THROTTLED:
+        return None
+    wait = throttle.reserve(message.sender, channel.rate_for(message.environment))
+    if wait is not None:
+        message.due_at = timezone.now() + timedelta(seconds=wait)
+    return wait
 
 
 def _insert(message: Message, detail: str) -> bool:

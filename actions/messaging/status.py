@@ -141,24 +141,43 @@ def _claim_columns() -> tuple[list[str], list[str], str]:
     return mine, theirs, ", ".join(columns)
 
 
-def claim(message_id) -> tuple[ClaimedMessage | None, str]:
+def claim(message_id, *, in_turn: bool = False) -> tuple[ClaimedMessage | None, str]:
     """Take a queued message for sending (queued -> sending, one more attempt).
 
-    Returns (the message, "") when this caller won it, or (None, why not) when another task
-    already did, or it is gone. Committed before the caller sends.
+    `in_turn`: the caller holds its sender's turn (messaging/throttle.py), so it takes the
+    sender's queued message due first — this one, or one due before it whose task runs late,
+    or, when this one is gone, the next in line — and messages leave each sender in the order
+    of their turns. Every queued message has a task of its own on the way, so a task whose
+    message another took sends the one that task would have: none is left behind, and a
+    turn is never spent on nothing while a message waits.
+
+    Returns (the message, "") when this caller won one, or (None, why not) when another task
+    already took it, or it is gone. Committed before the caller sends.
     """
     mine, theirs, columns = _claim_columns()
+    now = db_now()
     if connection.vendor == "postgresql":
+        if in_turn:
+            # The sender's earliest due message (or this one); SKIP LOCKED: one another claim
+            # is taking right now is not waited for.
+            target = (
+                f"(SELECT t.id FROM {MESSAGE_TABLE} t WHERE t.status = 'queued' "  # noqa: S608
+                f"AND t.sender = (SELECT sender FROM {MESSAGE_TABLE} WHERE id = %s) "
+                "ORDER BY t.due_at, t.created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            )
+            target_args = [_pk(message_id)]
+        else:
+            target, target_args = "%s", [_pk(message_id)]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH claimed AS (UPDATE {MESSAGE_TABLE} SET status = 'sending', "  # noqa: S608
-                "attempts = attempts + 1, updated_at = %s WHERE id = %s AND status = 'queued' "
-                "RETURNING *), "
+                f"attempts = attempts + 1, updated_at = %s WHERE id = {target} "
+                "AND status = 'queued' RETURNING *), "
                 f"event AS (INSERT INTO {EVENT_TABLE} (message_id, status, at, detail, data) "
                 "SELECT id, 'sending', %s, 'Attempt ' || attempts, %s FROM claimed) "
-                f"SELECT {columns}, c.id FROM claimed m "
+                f"SELECT {columns}, m.id, c.id FROM claimed m "
                 f"LEFT JOIN {CHANNEL_TABLE} c ON c.id = m.channel_id",
-                [db_now(), _pk(message_id), db_now(), empty_event_data()],
+                [now, *target_args, now, empty_event_data()],
             )
             row = cursor.fetchone()
             if row is None:
@@ -170,17 +189,27 @@ def claim(message_id) -> tuple[ClaimedMessage | None, str]:
                 return None, f"already {found[0]}" if found else "missing"
     else:
         with transaction.atomic(), connection.cursor() as cursor:
+            target = _pk(message_id)
+            if in_turn:
+                cursor.execute(
+                    f"SELECT t.id FROM {MESSAGE_TABLE} t WHERE t.status = 'queued' "  # noqa: S608
+                    f"AND t.sender = (SELECT sender FROM {MESSAGE_TABLE} WHERE id = %s) "
+                    "ORDER BY t.due_at, t.created_at LIMIT 1",
+                    [target],
+                )
+                earliest = cursor.fetchone()
+                target = earliest[0] if earliest else target
             cursor.execute(
                 f"UPDATE {MESSAGE_TABLE} SET status = %s, attempts = attempts + 1, "  # noqa: S608
                 "updated_at = %s WHERE id = %s AND status = %s",
-                ["sending", db_now(), _pk(message_id), "queued"],
+                ["sending", now, target, "queued"],
             )
             claimed = cursor.rowcount == 1
             cursor.execute(
-                f"SELECT {columns}, c.id, m.status "  # noqa: S608
+                f"SELECT {columns}, m.id, c.id, m.status "  # noqa: S608
                 f"FROM {MESSAGE_TABLE} m LEFT JOIN {CHANNEL_TABLE} c ON c.id = m.channel_id "
                 "WHERE m.id = %s",
-                [_pk(message_id)],
+                [target],
             )
             row = cursor.fetchone()
             if row is None:
@@ -188,10 +217,11 @@ def claim(message_id) -> tuple[ClaimedMessage | None, str]:
             if not claimed:
                 return None, f"already {row[-1]}"
             row = row[:-1]
-            _record_event(cursor, message_id, "sending", f"Attempt {row[mine.index('attempts')]}")
+            _record_event(cursor, row[-2], "sending", f"Attempt {row[mine.index('attempts')]}")
     message = dict(zip(mine, row[: len(mine)], strict=True))
-    channel = dict(zip(theirs, row[len(mine) : -1], strict=True))
+    channel = dict(zip(theirs, row[len(mine) : -2], strict=True))
     has_channel = row[-1] is not None
+    claimed_id = Message._meta.pk.to_python(row[-2])
     return ClaimedMessage(
-        id=message_id, **message, channel=ChannelRef(**channel) if has_channel else None
+        id=claimed_id, **message, channel=ChannelRef(**channel) if has_channel else None
     ), ""

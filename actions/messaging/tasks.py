@@ -1,14 +1,17 @@
 """The send path's tasks: send one message, leave none stranded, redact old ones."""
 
 import logging
+import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from actions.channels.senders import describe_rate
 from actions.common import broker, retry
-from actions.messaging import retention
+from actions.messaging import retention, throttle
 from actions.messaging.providers import provider_for
 from actions.messaging.providers.base import (
     OutgoingSms,
@@ -17,12 +20,29 @@ from actions.messaging.providers.base import (
     UncertainProviderError,
 )
 from actions.messaging.status import advance, claim, move
-from actions.models import Message, MessageStatus, OptOut, OptOutSource, Provider
+from actions.models import (
+    Message,
+    MessageStatus,
+    MessagingChannel,
+    OptOut,
+    OptOutSource,
+    Provider,
+)
 
 logger = logging.getLogger(__name__)
 
 # Twilio: "Attempt to send to unsubscribed recipient" (the number replied STOP to the sender).
 UNSUBSCRIBED = "21610"
+# The provider's "too fast": Twilio's 20429 (HTTP 429) at the API; 30022 (US A2P 10DLC rate
+# limit exceeded) in a delivery report.
+TOO_FAST = {"20429", "30022"}
+
+# Providers that reach carriers, whose senders send in turn (messaging/throttle.py). The
+# console provider sends nothing anywhere.
+THROTTLED = {Provider.TWILIO}
+# A turn this close is taken now; a longer wait is recorded on the message's timeline.
+TURN_NOW = 0.002
+WAIT_SHOWN = 1.0
 
 
 def status_callback_url(message_id) -> str:
@@ -31,15 +51,109 @@ def status_callback_url(message_id) -> str:
     return f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status?message={message_id}"
 
 
+# What a sender's rate is read from (MessagingChannel.rate_for).
+RATE_READS = [
+    f"channel__{f}" for f in (*MessagingChannel.SENDER_FIELDS, *MessagingChannel.RATE_FIELDS)
+]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Whether a task may send now. `sender`/`rate` are set for a throttled sender."""
+
+    go: bool
+    sender: str = ""
+    rate: float = 0.0
+    token: str = ""  # the send's place in the sender's window (throttle.gate / throttle.done)
+    why: str = ""
+
+
+def waiting_detail(rate: float, wait: float) -> str:
+    return (
+        f"Waiting for its sender's turn: the sender sends {describe_rate(rate)}; due in {wait:.1f}s"
+    )
+
+
+def take_turn(message_id: str, reserved: bool) -> Turn:
+    """The sender's turn for this task (messaging/throttle.py).
+
+    Not `reserved` (a task published without one, or published again by the reconciliation):
+    reserve the next turn, and when it is not now, record the wait on the message (due then,
+    so the reconciliation leaves it be) and publish the task again for that moment, holding
+    no worker while it waits. At the turn: the gate, which may move the send a moment on.
+    """
+    found = (
+        Message.objects.filter(pk=message_id)
+        .select_related("channel")
+        .only("status", "sender", "environment", "channel__provider", *RATE_READS)
+        .first()
+    )
+    if found is None or found.channel is None:
+        return Turn(go=True)
+    sender, environment, channel = found.sender, found.environment, found.channel
+    if channel.provider not in THROTTLED:
+        return Turn(go=True)
+    # A task whose message another task took (in turn, messaging/status.py claim) sends the
+    # next message in line instead: that one's own task was the one that took this message.
+    if (
+        found.status != MessageStatus.QUEUED
+        and not Message.objects.filter(sender=sender, status=MessageStatus.QUEUED).exists()
+    ):
+        return Turn(go=True)  # nothing of the sender's waits: the claim says why not
+    rate = channel.rate_for(environment)
+    if not reserved:
+        wait = throttle.reserve(sender, rate)
+        if wait is None:
+            # No turn without Redis: left queued, due now; the reconciliation publishes it again.
+            return Turn(go=False, why="waiting: no turn without Redis")
+        if wait > TURN_NOW:
+            if wait >= WAIT_SHOWN:
+                due = timezone.now() + timedelta(seconds=wait)
+                move(
+                    message_id,
+                    [MessageStatus.QUEUED],
+                    MessageStatus.QUEUED,
+                    waiting_detail(rate, wait),
+                    due_at=due,
+                )
+            broker.publish(send_message, message_id, True, countdown=wait)
+            return Turn(go=False, why="waiting for its turn")
+    token = uuid.uuid4().hex
+    wait = throttle.gate(sender, rate, token)
+    if wait is None:
+        return Turn(go=False, why="waiting: no turn without Redis")
+    if wait > 0:
+        broker.publish(send_message, message_id, True, countdown=wait)
+        return Turn(go=False, why="waiting for the sender's window")
+    return Turn(go=True, sender=sender, rate=rate, token=token)
+
+
 @shared_task(bind=True, name="actions.send_message", max_retries=None)
-def send_message(self, message_id: str) -> str:
-    """Send one queued message through its channel's provider, exactly once.
+def send_message(self, message_id: str, reserved: bool = False) -> str:
+    """Send one queued message through its channel's provider, exactly once, in its sender's
+    turn.
 
     Claiming the message (queued -> sending) is one conditional UPDATE committed before
     the provider is called: a redelivered or duplicated task finds it claimed and does
-    nothing, so no message is sent twice.
+    nothing, so no message is sent twice. `reserved`: the task was published for a turn
+    already reserved (messaging/outbox.py, or take_turn itself).
     """
-    message, why_not = claim(message_id)
+    turn = take_turn(message_id, reserved)
+    if not turn.go:
+        return turn.why
+    try:
+        return _send(self, message_id, turn)
+    finally:
+        _done(turn)  # at the latest; sending marks it done as soon as the provider answers
+
+
+def _done(turn: Turn) -> None:
+    if turn.sender:
+        throttle.done(turn.sender, turn.token)
+
+
+def _send(task, message_id: str, turn: Turn) -> str:
+    message, why_not = claim(message_id, in_turn=bool(turn.sender))
     if message is None:
         if why_not == "missing":
             logger.warning("send_message: message %s does not exist", message_id)
@@ -57,17 +171,23 @@ def send_message(self, message_id: str) -> str:
     try:
         if message.channel is None:
             raise PermanentProviderError("The message's channel was deleted before sending.")
-        result = provider_for(message.channel).send(sms)
+        try:
+            result = provider_for(message.channel).send(sms)
+        finally:
+            _done(turn)
     except UncertainProviderError as exc:
         unconfirm(message.id, MessageStatus.SENDING, f"No answer from {message.provider}", exc)
         return "unconfirmed"
     except TransientProviderError as exc:
+        if turn.sender and (exc.status == 429 or exc.code in TOO_FAST):
+            throttle.slow_down(turn.sender, turn.rate)
         decision = retry.after_failure(attempt, exc.message)
         if isinstance(decision, retry.GiveUp):
             return _fail(message, decision.detail, exc)
         due = timezone.now() + timedelta(seconds=decision.delay)
         move(message.id, [MessageStatus.SENDING], MessageStatus.QUEUED, decision.detail, due_at=due)
-        raise self.retry(countdown=decision.delay) from None
+        # The message claimed (in turn, perhaps not the task's own): a new turn when it is due.
+        raise task.retry(args=(str(message.id),), kwargs={}, countdown=decision.delay) from None
     except PermanentProviderError as exc:
         _fail(message, exc.message, exc)
         if exc.code == UNSUBSCRIBED:

@@ -20,7 +20,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from actions.channels import credentials
 from actions.common.validation import country_of
-from actions.messaging import keywords, status
+from actions.messaging import keywords, status, throttle
+from actions.messaging.tasks import THROTTLED, TOO_FAST
 from actions.models import Message, MessageStatus, MessagingChannel, OptOut, OptOutSource
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,9 @@ def twilio_status(request):
         fields["error_code"] = code
         fields["error_message"] = request.POST.get("ErrorMessage", "") or f"Twilio error {code}"
         detail += f" (error {code})"
+        if code in TOO_FAST and channel is not None and channel.provider in THROTTLED:
+            # The carrier filtered the message for the sender's rate: slow the sender down.
+            throttle.slow_down(message.sender, channel.rate_for(message.environment))
     status.advance(message.pk, ours, detail, **fields)
     return HttpResponse(status=204)
 

@@ -1,10 +1,11 @@
 import hashlib
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from actions.channels import credentials
+from actions.channels import credentials, senders
 from actions.channels.choices import Environment, Provider
 from actions.common import crypto
 from actions.common.validation import (
@@ -35,6 +36,21 @@ def token_version(auth_token_encrypted: str) -> str:
     if not auth_token_encrypted:
         return ""
     return hashlib.sha256(auth_token_encrypted.encode()).hexdigest()[:12]
+
+
+def _rate_field(label: str, help_text: str = "") -> models.FloatField:
+    return models.FloatField(
+        label,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(senders.MIN_RATE, f"Use at least {senders.MIN_RATE:g}."),
+            MaxValueValidator(senders.MAX_RATE, f"Use at most {senders.MAX_RATE:g}."),
+        ],
+        help_text=help_text
+        or "Optional: how fast this environment's sender may send. Blank: the channel's rate, "
+        "else what its kind allows.",
+    )
 
 
 class MessagingChannel(models.Model):
@@ -75,6 +91,15 @@ class MessagingChannel(models.Model):
         help_text="Reply to a STOP with a confirmation. Turn off when the provider already "
         "sends one (Twilio's Advanced Opt-Out), so the number does not get two.",
     )
+    messages_per_second = _rate_field(
+        "Messages per second",
+        "How fast this channel's sender may send (carriers cap each sender). Blank: what its "
+        "kind allows — a long code 1, a toll-free number 3, a short code 100; a Messaging "
+        "Service or an alphanumeric sender ID 1 until you set its own.",
+    )
+    messages_per_second_sandbox = _rate_field("Sandbox messages per second")
+    messages_per_second_pre_release = _rate_field("Pre-release messages per second")
+    messages_per_second_live = _rate_field("Live messages per second")
     # Fernet token; the plaintext is never stored, rendered or logged.
     auth_token_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -135,6 +160,22 @@ class MessagingChannel(models.Model):
 
     def sender_for(self, environment: str) -> str:
         return getattr(self, f"sender_{environment}", "") or self.sender
+
+    RATE_FIELDS = ("messages_per_second", *(f"messages_per_second_{e}" for e in Environment.values))
+
+    @property
+    def rate_label(self) -> str:
+        """The default sender's rate as people read it: "1 message a second"."""
+        return senders.describe_rate(self.rate_for(""))
+
+    def rate_for(self, environment: str) -> float:
+        """Messages a second the sender of `environment` may send: the environment's own
+        rate, else the channel's, else what that sender's kind allows (channels/senders.py)."""
+        own = getattr(self, f"messages_per_second_{environment}", None) if environment else None
+        for rate in (own, self.messages_per_second):
+            if rate is not None:
+                return rate
+        return senders.default_rate(self.sender_for(environment))
 
     # --- credentials ---------------------------------------------------------------------
     @property

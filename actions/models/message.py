@@ -118,6 +118,13 @@ class Message(models.Model):
                 condition=models.Q(status__in=["queued", "sending", "unconfirmed"]),
                 name="message_log_in_flight",
             ),
+            # A sender's turn (messaging/status.py claim): its queued messages, earliest due
+            # first. Partial, so it holds only what waits.
+            models.Index(
+                fields=["sender", "due_at", "created_at"],
+                condition=models.Q(status="queued"),
+                name="message_sender_turn",
+            ),
             # The search box: a number, a provider SID or a conversation matches a handful.
             models.Index(fields=["to"], name="message_to"),
             models.Index(fields=["provider_sid"], name="message_provider_sid"),

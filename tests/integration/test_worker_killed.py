@@ -24,7 +24,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     monkeypatch.setattr(twilio, "callbacks", False)  # only the sends matter here
     # Twilio-like latency, so the batch cannot finish before the kill on a fast or busy machine.
     twilio.response_delay = 0.02
-    channel = make_twilio_channel(twilio)
+    channel = make_twilio_channel(twilio, messages_per_second=1000)  # faults, not rates
     messages = Message.objects.bulk_create(
         Message(
             channel=channel,
