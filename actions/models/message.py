@@ -1,3 +1,4 @@
+import math
 import uuid
 
 from django.db import connection, models
@@ -159,6 +160,14 @@ class Message(models.Model):
     def masked(self, value):
         """A body, parameters or variables of this message with the numbers in it masked."""
         return mask_numbers_in(value, region_of(self.to))
+
+    @property
+    def waiting_seconds(self) -> int:
+        """Whole seconds until a queued message is due (its sender's turn, or a retry's
+        backoff); 0 when it is not waiting."""
+        if self.status != MessageStatus.QUEUED or not self.due_at:
+            return 0
+        return max(0, math.ceil((self.due_at - timezone.now()).total_seconds()))
 
     @property
     def environment_label(self) -> str:

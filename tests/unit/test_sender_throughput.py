@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from actions.channels.senders import default_rate, kind_of
@@ -261,3 +262,14 @@ def test_rates_round_trip_through_the_file_and_a_wrong_one_is_named(settings):
     assert any(
         "channels[0].env_messages_per_second.live" in p and "at most 1000" in p for p in problems
     ), problems
+
+
+def test_a_message_waiting_for_its_turn_says_so_in_the_send_log(client, admin_user):
+    from tests.factories import make_channel
+
+    client.force_login(admin_user)
+    waiting = queued(make_channel(), "+15551230001", due_in=42)
+    page = client.get(reverse("message_detail", args=[waiting.pk])).content.decode()
+    assert "Waiting: due to be sent at" in page and "in about 42 s" in page
+    listing = client.get(reverse("sendlog_list")).content.decode()
+    assert f"due {timezone.localtime(waiting.due_at):%H:%M:%S}" in listing
