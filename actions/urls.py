@@ -3,6 +3,7 @@
 A user without the permission gets 403 (and the page that links here hides the link).
 """
 
+from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from actions.accounts import views as users
@@ -10,6 +11,7 @@ from actions.accounts.access import need, need_any
 from actions.agents import views as agents
 from actions.api import views as api
 from actions.channels import views as channels
+from actions.compliance import consent, optouts
 from actions.configfile import views as config
 from actions.handoffs import views as handoffs
 from actions.messaging import views as actions
@@ -180,6 +182,29 @@ urlpatterns = [
         need("actions.resend_message", sendlog.message_resend),
         name="message_resend",
     ),
+    # Compliance: the consent ledger, the opt-outs, a channel's public opt-in policy
+    path("consent/", need("actions.view_consentrecord", consent.consent_list), name="consent_list"),
+    path(
+        "consent/export.csv",
+        need(("actions.view_consentrecord", "actions.export_messages"), consent.consent_export),
+        name="consent_export",
+    ),
+    path("opt-outs/", need("actions.view_optout", optouts.optout_list), name="optout_list"),
+    path("opt-outs/add/", need("actions.add_optout", optouts.optout_add), name="optout_add"),
+    path(
+        "opt-outs/<int:pk>/remove/",
+        need("actions.delete_optout", optouts.optout_remove),
+        name="optout_remove",
+    ),
+    path(
+        "opt-outs/import/", need("actions.add_optout", optouts.optout_import), name="optout_import"
+    ),
+    path(
+        "opt-outs/export.csv",
+        need(("actions.view_optout", "actions.export_messages"), optouts.optout_export),
+        name="optout_export",
+    ),
+    path("opt-in/<slug:name>/", login_not_required(optouts.opt_in_policy), name="opt_in_policy"),
     # Configuration as code: the whole setup as one YAML file
     path("config/", need("actions.manage_config", config.config_page), name="config"),
     path(

@@ -11,10 +11,12 @@ from django.core.exceptions import PermissionDenied
 from django.urls import URLResolver, get_resolver
 
 
-def need(permission: str, view):
-    """The view, for users holding `permission` (403 for the others)."""
-    wrapped = permission_required(permission, raise_exception=True)(view)
-    wrapped.permissions = (permission,)
+def need(permission: str | tuple[str, ...], view):
+    """The view, for users holding `permission` — or every one of several (403 for the
+    others)."""
+    permissions = (permission,) if isinstance(permission, str) else tuple(permission)
+    wrapped = permission_required(permissions, raise_exception=True)(view)
+    wrapped.permissions = permissions
     return wrapped
 
 

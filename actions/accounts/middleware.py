@@ -5,7 +5,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 # Machine-facing paths never redirect: they answer with their own status codes.
-EXEMPT_PREFIXES = ("/static/", "/healthz", "/api/", "/mcp", "/webhooks/")
+# A channel's public opt-in policy is for anyone (a carrier's reviewer): it never redirects.
+EXEMPT_PREFIXES = ("/static/", "/healthz", "/api/", "/mcp", "/webhooks/", "/opt-in/")
 
 
 class FirstRunMiddleware:

@@ -2,7 +2,8 @@
 
 - Admin: everything, including users, agents and API keys, full numbers, export, resend.
 - Builder: channels, actions (and trying them), handoffs.
-- Reviewer: reads the send log and the handoff log, numbers masked; may export (masked).
+- Reviewer: reads the send log, the handoff log, the consent ledger and the opt-outs,
+  numbers masked; may export (masked).
 
 Pages check permissions, never group names, so a deployment can tailor a group in the
 Django admin. ROLES is the table the migration was written from; a test keeps the two equal.
@@ -30,6 +31,8 @@ REVIEWER_PERMISSIONS = [
     "actions.view_messageevent",
     "actions.view_handofflog",
     "actions.export_messages",
+    "actions.view_consentrecord",
+    "actions.view_optout",
 ]
 # The Admin group holds every permission of these apps.
 ADMIN_APPS = ("actions", "auth")

@@ -25,6 +25,7 @@ from actions.messaging import outbox, schemas, sending, sms, templating
 from actions.models import (
     Agent,
     ApiKey,
+    ConsentRecord,
     Handoff,
     Message,
     MessagingChannel,
@@ -331,7 +332,15 @@ def send_action(
             request_hash=fingerprint if idempotency_key else "",
         )
         detail = f"Invoked by {agent.name}" if agent else "Tried from the builder"
-        if not outbox.create(message, detail):
+        consent = (
+            ConsentRecord(
+                reported=request.parameters[schemas.CONSENT_PARAMETER],
+                prompt=action.consent_question,
+            )
+            if action.require_consent
+            else None
+        )
+        if not outbox.create(message, detail, consent):
             raise opted_out(action)
     except IntegrityError:
         held.give_back()

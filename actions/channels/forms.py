@@ -39,6 +39,7 @@ class ChannelForm(forms.ModelForm):
             "default_country",
             "help_text",
             "stop_confirmation",
+            "opt_in_policy",
             "account_sid",
         ]
         help_texts = {
@@ -47,6 +48,7 @@ class ChannelForm(forms.ModelForm):
             "sender_pre_release": "Optional: the sender used by pre-release API keys.",
             "sender_live": "Optional: the sender used by live API keys.",
         }
+        widgets = {"opt_in_policy": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

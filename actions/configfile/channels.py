@@ -20,6 +20,7 @@ KEYS = (
     "default_country",
     "help_text",
     "stop_confirmation",
+    "opt_in_policy",
 )
 # Keys that are refused with their own explanation rather than as unknown.
 NEVER_IN_FILE = {
@@ -36,6 +37,7 @@ PLACES = {
     "default_country": ("default_country",),
     "help_text": ("help_text",),
     "stop_confirmation": ("stop_confirmation",),
+    "opt_in_policy": ("opt_in_policy",),
     **{f"sender_{e}": ("env_senders", e) for e in ENVIRONMENTS},
     "messages_per_second": ("messages_per_second",),
     **{f"messages_per_second_{e}": ("env_messages_per_second", e) for e in ENVIRONMENTS},
@@ -69,6 +71,8 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         fields.item.values["default_country"] = country
     if help_text := fields.text("help_text"):
         fields.item.values["help_text"] = help_text
+    if policy := fields.text("opt_in_policy"):
+        fields.item.values["opt_in_policy"] = policy
     if "stop_confirmation" in raw:
         fields.item.values["stop_confirmation"] = fields.flag("stop_confirmation", True)
     return fields.item
@@ -90,6 +94,7 @@ def form(item: Item, instance: MessagingChannel) -> ChannelForm:
         "default_country": v.get("default_country", ""),
         "help_text": v.get("help_text", ""),
         "stop_confirmation": v.get("stop_confirmation", True),
+        "opt_in_policy": v.get("opt_in_policy", ""),
         # Not in the file: the form keeps what is stored (a blank token keeps the token).
         "account_sid": instance.account_sid,
         "auth_token": "",
@@ -144,4 +149,5 @@ def values(channel: MessagingChannel) -> dict:
         **({"default_country": channel.default_country} if channel.default_country else {}),
         **({"help_text": channel.help_text} if channel.help_text else {}),
         **({} if channel.stop_confirmation else {"stop_confirmation": False}),
+        **({"opt_in_policy": channel.opt_in_policy} if channel.opt_in_policy else {}),
     }

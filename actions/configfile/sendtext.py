@@ -26,6 +26,7 @@ KEYS = (
     "max_segments",
     "ask_for_number",
     "require_consent",
+    "consent_prompt",
     "fallback_handoff",
     "enabled",
 )
@@ -41,6 +42,7 @@ PLACES = {
     "max_segments": ("max_segments",),
     "ask_for_number": ("ask_for_number",),
     "require_consent": ("require_consent",),
+    "consent_prompt": ("consent_prompt",),
     "fallback_handoff": ("fallback_handoff",),
     "enabled": ("enabled",),
 }
@@ -88,6 +90,7 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         "max_segments": fields.raw.get("max_segments", sms.MAX_SEGMENTS),
         "ask_for_number": fields.flag("ask_for_number", False),
         "require_consent": fields.flag("require_consent", False),
+        "consent_prompt": fields.text("consent_prompt"),
         "fallback_handoff": fields.text("fallback_handoff"),
         "enabled": fields.flag("enabled", True),
     }
@@ -181,6 +184,7 @@ def form(
         "max_segments": v["max_segments"],
         "ask_for_number": v["ask_for_number"],
         "require_consent": v["require_consent"],
+        "consent_prompt": v.get("consent_prompt", ""),
         "fallback_handoff": fallback,
         "enabled": v["enabled"],
         # The builder's JSON mode: the schema as the admin wrote it, checked as a whole.
@@ -218,6 +222,7 @@ def values(action: SendTextAction, channel: str | None = None, fallback=False) -
         "max_segments": action.max_segments,
         "ask_for_number": action.ask_for_number,
         "require_consent": action.require_consent,
+        **({"consent_prompt": action.consent_prompt} if action.consent_prompt else {}),
         "fallback_handoff": fallback,
         "enabled": action.enabled,
     }

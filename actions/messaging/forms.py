@@ -89,6 +89,7 @@ class SendTextActionForm(forms.ModelForm):
             "max_segments",
             "ask_for_number",
             "require_consent",
+            "consent_prompt",
             "fallback_handoff",
             "enabled",
         ]

@@ -21,22 +21,26 @@ from actions.common import broker
 from actions.messaging import throttle
 from actions.messaging.status import EVENT_TABLE, MESSAGE_TABLE, db_now, empty_event_data
 from actions.messaging.tasks import THROTTLED, TURN_NOW, WAIT_SHOWN, send_message, waiting_detail
-from actions.models import Message, MessageEvent, OptOut
+from actions.models import ConsentRecord, Message, MessageEvent, OptOut
 
 
-def create(message: Message, detail: str) -> bool:
+def create(message: Message, detail: str, consent: ConsentRecord | None = None) -> bool:
     """Write a new, unsaved message as `queued` with its first event; queue its send on commit.
 
     Returns False, writing nothing, when the recipient has opted out of the sender. Raises
     IntegrityError when the message breaks a constraint (a reused idempotency key). `detail`
-    is the first event's text: who or what created the message.
+    is the first event's text: who or what created the message. `consent`: the evidence of
+    the caller's consent (an unsaved record), written with the message or not at all.
     """
     wait = _reserve_turn(message)
     if wait is not None and wait >= WAIT_SHOWN:
         rate = message.channel.rate_for(message.environment)
         detail = f"{detail.rstrip('.')}. {waiting_detail(rate, wait)}"
-    if not _insert(message, detail):
-        return False
+    with transaction.atomic() if consent else contextlib.nullcontext():
+        if not _insert(message, detail):
+            return False
+        if consent:
+            _record_consent(message, consent)
     message_id = str(message.pk)
     if wait is None:
         transaction.on_commit(lambda: broker.publish(send_message, message_id))
@@ -46,6 +50,21 @@ def create(message: Message, detail: str) -> bool:
             lambda: broker.publish(send_message, message_id, True, countdown=countdown)
         )
     return True
+
+
+def _record_consent(message: Message, consent: ConsentRecord) -> None:
+    """The consent evidence, from the message it allowed."""
+    consent.message = message
+    consent.created_at = message.created_at
+    consent.conversation_id = message.conversation_id
+    consent.action_name = message.action_name
+    consent.agent_name = message.agent_name
+    consent.channel_name = message.channel_name
+    consent.sender = message.sender
+    consent.number = message.to
+    consent.environment = message.environment
+    consent.is_test = message.is_test
+    consent.save(force_insert=True)
 
 
 def _reserve_turn(message: Message) -> float | None:

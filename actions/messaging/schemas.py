@@ -36,6 +36,7 @@ CONSENT_DESCRIPTION = (
     "Set to true only if the caller has explicitly agreed, on this call, to receive this text "
     "message. Never assume consent; if they declined, do not call this tool."
 )
+DEFAULT_CONSENT_PROMPT = "May I send you a text message with these details?"
 NUMBER_PARAMETER = "phone_number"
 NUMBER_DESCRIPTION = (
     "Only when the caller's own number is unknown: the number to text, as the caller says it "
@@ -71,6 +72,14 @@ def effective_schema(
         properties[NUMBER_PARAMETER] = {"type": "string", "description": NUMBER_DESCRIPTION}
     result["required"] = list(dict.fromkeys(required))
     return result
+
+
+def with_consent_question(description: str, question: str) -> str:
+    """The tool's description with the consent question the agent must ask, word for word."""
+    return (
+        f"{description.rstrip()} Before calling, ask the caller exactly: “{question}” and set "
+        f"{CONSENT_PARAMETER} to true only if they agree."
+    )
 
 
 def tool_definition(name: str, description: str, parameters: dict) -> dict:

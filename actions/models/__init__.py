@@ -9,11 +9,19 @@ from actions.models.handoff import (
     SipMethod,
     TransferOutcome,
 )
-from actions.models.message import Message, MessageEvent, MessageStatus, OptOut, OptOutSource
+from actions.models.message import (
+    ConsentRecord,
+    Message,
+    MessageEvent,
+    MessageStatus,
+    OptOut,
+    OptOutSource,
+)
 
 __all__ = [
     "Agent",
     "ApiKey",
+    "ConsentRecord",
     "Encryption",
     "Environment",
     "Handoff",

@@ -63,6 +63,14 @@ class SendTextAction(models.Model):
         help_text="The agent must confirm the caller agreed to receive the text; "
         "without it nothing is sent.",
     )
+    consent_prompt = models.CharField(
+        "Consent question",
+        max_length=300,
+        blank=True,
+        help_text="The exact words the agent asks the caller before sending, when consent is "
+        "required; they go into the tool's description and into each send's consent record. "
+        "Blank: “" + schemas.DEFAULT_CONSENT_PROMPT + "”",
+    )
     fallback_handoff = models.ForeignKey(
         "actions.Handoff",
         null=True,
@@ -101,8 +109,16 @@ class SendTextAction(models.Model):
         """Whether the agent may give a number: only for the contact's, when it is unknown."""
         return self.ask_for_number and self.recipient_mode == RecipientMode.CONTACT
 
+    @property
+    def consent_question(self) -> str:
+        """The words the agent is told to ask with, when consent is required."""
+        return self.consent_prompt.strip() or schemas.DEFAULT_CONSENT_PROMPT
+
     def tool_definition(self) -> dict:
-        return schemas.tool_definition(self.name, self.description, self.effective_schema())
+        description = self.description
+        if self.require_consent:
+            description = schemas.with_consent_question(description, self.consent_question)
+        return schemas.tool_definition(self.name, description, self.effective_schema())
 
     # --- validation: the builder, the admin and the import all come through here ---------
     def clean(self):

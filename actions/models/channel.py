@@ -100,6 +100,14 @@ class MessagingChannel(models.Model):
     messages_per_second_sandbox = _rate_field("Sandbox messages per second")
     messages_per_second_pre_release = _rate_field("Pre-release messages per second")
     messages_per_second_live = _rate_field("Live messages per second")
+    opt_in_policy = models.TextField(
+        "Public opt-in policy",
+        blank=True,
+        max_length=4000,
+        help_text="Optional: how callers agree to this channel's texts, published at "
+        "/opt-in/<name>/ for a carrier registration (A2P 10DLC, toll-free verification) to "
+        "link to. Blank: no public page.",
+    )
     # Fernet token; the plaintext is never stored, rendered or logged.
     auth_token_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -3,6 +3,7 @@ import uuid
 
 from django.db import connection, models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from actions.messaging.provider_errors import explain
 from actions.models.channel import Environment
@@ -205,7 +206,11 @@ class OptOut(models.Model):
     number = models.CharField(max_length=20)
     sender = models.CharField(max_length=40, blank=True)
     source = models.CharField(max_length=16, choices=OptOutSource.choices)
+    reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # The audit trail: who added or removed which opt-out, when, and why.
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -229,3 +234,38 @@ OptOut.BLOCKS_SQL = (
     f"SELECT 1 FROM {OptOut._meta.db_table} "  # noqa: S608
     "WHERE number = %s AND sender IN (%s, '') LIMIT 1"
 )
+
+
+class ConsentRecord(models.Model):
+    """The evidence of one consented send: who agreed, to what words, when, for which sender.
+
+    Written with its message (messaging/outbox.py), for actions that require consent; kept
+    when the message's text is redacted or the message deleted — it is what a carrier asks for
+    in an A2P 10DLC registration.
+    """
+
+    message = models.OneToOneField(
+        Message, null=True, on_delete=models.SET_NULL, related_name="consent"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    conversation_id = models.CharField(max_length=200, blank=True)
+    action_name = models.CharField(max_length=64)
+    agent_name = models.CharField(max_length=64, blank=True)
+    channel_name = models.CharField(max_length=64)
+    sender = models.CharField(max_length=40)
+    number = models.CharField(max_length=20, db_index=True)
+    environment = models.CharField(max_length=16, blank=True)
+    is_test = models.BooleanField(default=False)
+    # The consent parameter as the agent reported it, and the words it was told to ask with.
+    reported = models.JSONField()
+    prompt = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Consent of {mask_number(self.number)} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def number_masked(self) -> str:
+        return mask_number(self.number)

@@ -110,7 +110,7 @@ def cells(row: tuple, unmasked: bool) -> list[str]:
     ]
 
 
-class _Echo:
+class Echo:
     """A file for csv.writer that hands each line back instead of storing it."""
 
     def write(self, text: str) -> str:
@@ -119,7 +119,7 @@ class _Echo:
 
 def csv_chunks(messages: QuerySet, unmasked: bool) -> Iterable[str]:
     """The header line, then one chunk of CSV lines per batch of messages, newest first."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(HEADER)
     for batch in batches(messages):
         yield "".join(writer.writerow(cells(row, unmasked)) for row in batch)

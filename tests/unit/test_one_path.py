@@ -117,9 +117,9 @@ def created(monkeypatch):
     seen = []
     real = outbox.create
 
-    def spy(message, detail):
+    def spy(message, detail, consent=None):
         seen.append(detail)
-        return real(message, detail)
+        return real(message, detail, consent)
 
     monkeypatch.setattr(outbox, "create", spy)
     return seen
