@@ -82,8 +82,8 @@ class MessagingChannel(models.Model):
         "HELP reply",
         max_length=320,
         blank=True,
-        help_text="Sent to a number that replies HELP or INFO. Blank: “<name>: automated "
-        "messages from our voice assistant. Reply STOP to opt out.”",
+        help_text="Sent to a number that replies HELP or INFO. Blank: the channel's name, "
+        "then “: automated messages from our voice assistant. Reply STOP to opt out.”",
     )
     stop_confirmation = models.BooleanField(
         "Confirm a STOP",
@@ -104,9 +104,9 @@ class MessagingChannel(models.Model):
         "Public opt-in policy",
         blank=True,
         max_length=4000,
-        help_text="Optional: how callers agree to this channel's texts, published at "
-        "/opt-in/<name>/ for a carrier registration (A2P 10DLC, toll-free verification) to "
-        "link to. Blank: no public page.",
+        help_text="Optional: how callers agree to this channel's texts, published at /opt-in/ "
+        "and the channel's name, for a carrier registration (A2P 10DLC, toll-free "
+        "verification) to link to. Blank: no public page.",
     )
     # Fernet token; the plaintext is never stored, rendered or logged.
     auth_token_encrypted = models.TextField(blank=True, editable=False)
