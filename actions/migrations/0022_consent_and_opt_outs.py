@@ -8,89 +8,162 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('actions', '0021_sender_rates'),
+        ("actions", "0021_sender_rates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalmessagingchannel',
-            name='opt_in_policy',
-            field=models.TextField(blank=True, help_text="Optional: how callers agree to this channel's texts, published at /opt-in/ and the channel's name, for a carrier registration (A2P 10DLC, toll-free verification) to link to. Blank: no public page.", max_length=4000, verbose_name='Public opt-in policy'),
+            model_name="historicalmessagingchannel",
+            name="opt_in_policy",
+            field=models.TextField(
+                blank=True,
+                help_text="Optional: how callers agree to this channel's texts, published at /opt-in/ and the channel's name, for a carrier registration (A2P 10DLC, toll-free verification) to link to. Blank: no public page.",
+                max_length=4000,
+                verbose_name="Public opt-in policy",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalsendtextaction',
-            name='consent_prompt',
-            field=models.CharField(blank=True, help_text="The exact words the agent asks the caller before sending, when consent is required; they go into the tool's description and into each send's consent record. Blank: “May I send you a text message with these details?”", max_length=300, verbose_name='Consent question'),
+            model_name="historicalsendtextaction",
+            name="consent_prompt",
+            field=models.CharField(
+                blank=True,
+                help_text="The exact words the agent asks the caller before sending, when consent is required; they go into the tool's description and into each send's consent record. Blank: “May I send you a text message with these details?”",
+                max_length=300,
+                verbose_name="Consent question",
+            ),
         ),
         migrations.AddField(
-            model_name='messagingchannel',
-            name='opt_in_policy',
-            field=models.TextField(blank=True, help_text="Optional: how callers agree to this channel's texts, published at /opt-in/ and the channel's name, for a carrier registration (A2P 10DLC, toll-free verification) to link to. Blank: no public page.", max_length=4000, verbose_name='Public opt-in policy'),
+            model_name="messagingchannel",
+            name="opt_in_policy",
+            field=models.TextField(
+                blank=True,
+                help_text="Optional: how callers agree to this channel's texts, published at /opt-in/ and the channel's name, for a carrier registration (A2P 10DLC, toll-free verification) to link to. Blank: no public page.",
+                max_length=4000,
+                verbose_name="Public opt-in policy",
+            ),
         ),
         migrations.AddField(
-            model_name='optout',
-            name='reason',
+            model_name="optout",
+            name="reason",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='sendtextaction',
-            name='consent_prompt',
-            field=models.CharField(blank=True, help_text="The exact words the agent asks the caller before sending, when consent is required; they go into the tool's description and into each send's consent record. Blank: “May I send you a text message with these details?”", max_length=300, verbose_name='Consent question'),
+            model_name="sendtextaction",
+            name="consent_prompt",
+            field=models.CharField(
+                blank=True,
+                help_text="The exact words the agent asks the caller before sending, when consent is required; they go into the tool's description and into each send's consent record. Blank: “May I send you a text message with these details?”",
+                max_length=300,
+                verbose_name="Consent question",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalmessagingchannel',
-            name='help_text',
-            field=models.CharField(blank=True, help_text="Sent to a number that replies HELP or INFO. Blank: the channel's name, then “: automated messages from our voice assistant. Reply STOP to opt out.”", max_length=320, verbose_name='HELP reply'),
+            model_name="historicalmessagingchannel",
+            name="help_text",
+            field=models.CharField(
+                blank=True,
+                help_text="Sent to a number that replies HELP or INFO. Blank: the channel's name, then “: automated messages from our voice assistant. Reply STOP to opt out.”",
+                max_length=320,
+                verbose_name="HELP reply",
+            ),
         ),
         migrations.AlterField(
-            model_name='messagingchannel',
-            name='help_text',
-            field=models.CharField(blank=True, help_text="Sent to a number that replies HELP or INFO. Blank: the channel's name, then “: automated messages from our voice assistant. Reply STOP to opt out.”", max_length=320, verbose_name='HELP reply'),
+            model_name="messagingchannel",
+            name="help_text",
+            field=models.CharField(
+                blank=True,
+                help_text="Sent to a number that replies HELP or INFO. Blank: the channel's name, then “: automated messages from our voice assistant. Reply STOP to opt out.”",
+                max_length=320,
+                verbose_name="HELP reply",
+            ),
         ),
         migrations.CreateModel(
-            name='ConsentRecord',
+            name="ConsentRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('conversation_id', models.CharField(blank=True, max_length=200)),
-                ('action_name', models.CharField(max_length=64)),
-                ('agent_name', models.CharField(blank=True, max_length=64)),
-                ('channel_name', models.CharField(max_length=64)),
-                ('sender', models.CharField(max_length=40)),
-                ('number', models.CharField(db_index=True, max_length=20)),
-                ('environment', models.CharField(blank=True, max_length=16)),
-                ('is_test', models.BooleanField(default=False)),
-                ('reported', models.JSONField()),
-                ('prompt', models.CharField(max_length=300)),
-                ('message', models.OneToOneField(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='consent', to='actions.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("conversation_id", models.CharField(blank=True, max_length=200)),
+                ("action_name", models.CharField(max_length=64)),
+                ("agent_name", models.CharField(blank=True, max_length=64)),
+                ("channel_name", models.CharField(max_length=64)),
+                ("sender", models.CharField(max_length=40)),
+                ("number", models.CharField(db_index=True, max_length=20)),
+                ("environment", models.CharField(blank=True, max_length=16)),
+                ("is_test", models.BooleanField(default=False)),
+                ("reported", models.JSONField()),
+                ("prompt", models.CharField(max_length=300)),
+                (
+                    "message",
+                    models.OneToOneField(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="consent",
+                        to="actions.message",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalOptOut',
+            name="HistoricalOptOut",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('number', models.CharField(max_length=20)),
-                ('sender', models.CharField(blank=True, max_length=40)),
-                ('source', models.CharField(choices=[('inbound', 'Replied STOP'), ('manual', 'Added by an admin'), ('provider', 'Provider reported unsubscribed')], max_length=16)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20)),
+                ("sender", models.CharField(blank=True, max_length=40)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("inbound", "Replied STOP"),
+                            ("manual", "Added by an admin"),
+                            ("provider", "Provider reported unsubscribed"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical opt out',
-                'verbose_name_plural': 'historical opt outs',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical opt out",
+                "verbose_name_plural": "historical opt outs",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
