@@ -156,3 +156,14 @@ def test_help_text_and_stop_confirmation_round_trip_through_the_file(settings):
     MessagingChannel.objects.all().delete()
     configfile.apply(configfile.load(exported))
     assert configfile.export_config() == exported
+
+
+def test_a_stop_and_a_start_are_in_the_audit_trail(client):
+    channel()
+    assert reply(client, "STOP")
+    assert not reply(client, "START")
+    records = OptOut.history.filter(number=CALLER).order_by("history_date")
+    assert [(r.history_type, r.source, r.history_user) for r in records] == [
+        ("+", "inbound", None),
+        ("-", "inbound", None),
+    ]
