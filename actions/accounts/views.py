@@ -61,9 +61,12 @@ def user_edit(request, pk):
 
 @login_not_required
 def first_run(request):
-    """Create the first admin account; gone (404) as soon as any user exists."""
+    """Create the first admin account; once any user exists, the page sends a visitor to the
+    login (or, logged in, home) — a bookmark of it never ends on an error page."""
     if get_user_model().objects.exists():
-        raise Http404("Switchboard already has an admin account.")
+        if request.method == "POST":
+            raise Http404("Switchboard already has an admin account.")
+        return redirect("home" if request.user.is_authenticated else "login")
     form = FirstAdminForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

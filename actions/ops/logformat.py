@@ -4,6 +4,7 @@ Our own log lines name messages by id and never carry a number or a body. What o
 logs is made safe here, where every line is formatted:
 
 - a phone number in international format (+ and 7 to 15 digits) is masked (+155…67);
+- a refused permission (403) is one line, without the traceback Django logs it with;
 - a database error is written as its type and SQLSTATE with the traceback's frames, never its
   text: PostgreSQL quotes the failing row in it ("Failing row contains (…)", "Key (…)=(…)").
 """
@@ -11,6 +12,12 @@ logs is made safe here, where every line is formatted:
 import logging
 import re
 import traceback
+
+from django.core.exceptions import PermissionDenied
+
+# Not errors but answers: a user without a page's permission gets its 403, and Django's
+# "Forbidden (Permission denied): /path/" is the whole story — no traceback under it.
+EXPECTED = (PermissionDenied,)
 
 # A number as E.164 writes it, also inside a tel: or sip: URI.
 PHONE = re.compile(r"\+\d{7,15}\b")
@@ -43,4 +50,9 @@ class Formatter(logging.Formatter):
         return super().formatException(ei)
 
     def format(self, record: logging.LogRecord) -> str:
+        exc_type = record.exc_info[0] if record.exc_info else None
+        if exc_type is not None and issubclass(exc_type, EXPECTED):
+            # A refusal the page answers (403): its line says all. A copy, so that other
+            # handlers of the same record still get what they ask for.
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
         return mask(super().format(record))

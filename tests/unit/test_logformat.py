@@ -1,6 +1,7 @@
 import logging
 import sys
 
+import pytest
 from django.db import IntegrityError
 
 from actions.ops.logformat import Formatter
@@ -35,3 +36,13 @@ def test_other_errors_keep_their_text_with_numbers_masked():
     except ValueError:
         line = formatted(("Failed: %s", ("x",)), sys.exc_info())
     assert "ValueError: could not reach +155…67" in line
+
+
+@pytest.mark.django_db
+def test_a_refused_permission_is_one_line_without_its_traceback(client, reviewer_user, caplog):
+    client.force_login(reviewer_user)
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get("/actions/").status_code == 403
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    line = Formatter("%(levelname)s %(name)s: %(message)s").format(record)
+    assert line == "WARNING django.request: Forbidden (Permission denied): /actions/"
