@@ -140,7 +140,50 @@ TWILIO = {
     ),
 }
 
+_RETRIED = "Switchboard retried with backoff and gave up after the last attempt."
 SWITCHBOARD = {
+    "network_dns": (
+        "Twilio's address did not resolve",
+        f"The worker could not look up Twilio's address (DNS), so the message never left. "
+        f"{_RETRIED}",
+        "Check the worker's network and DNS, and TWILIO_API_BASE_URL if it is set; then resend.",
+    ),
+    "network_refused": (
+        "Connection refused",
+        f"The address the worker sends to refused the connection, so the message never left. "
+        f"{_RETRIED}",
+        "Check TWILIO_API_BASE_URL (a proxy or an emulator that is not running?) and the "
+        "worker's network; then resend.",
+    ),
+    "network_timeout": (
+        "No connection in time",
+        f"The worker could not connect to Twilio in time, so the message never left. {_RETRIED}",
+        "Check the worker's network (a firewall that drops outbound HTTPS?); then resend.",
+    ),
+    "network_tls": (
+        "Secure connection failed",
+        f"The HTTPS connection to Twilio could not be set up (a certificate or a proxy in the "
+        f"way), so the message never left. {_RETRIED}",
+        "Check the worker's proxy settings and its certificate store; then resend.",
+    ),
+    "network_reset": (
+        "Connection broken",
+        "The connection to Twilio broke before its answer came, and Twilio had no record of "
+        "the message when asked. Switchboard retried and gave up after the last attempt.",
+        "Check the worker's network; then resend.",
+    ),
+    "no_answer": (
+        "No answer from Twilio",
+        "Twilio did not answer within the worker's timeout (TWILIO_TIMEOUT_SECONDS), and did "
+        "not have the message when asked. Switchboard retried and gave up after the last "
+        "attempt.",
+        "Check status.twilio.com and the worker's network; then resend.",
+    ),
+    "network": (
+        "Network failure",
+        f"The request to Twilio failed on the network, so the message never left. {_RETRIED}",
+        "Check the worker's network; then resend.",
+    ),
     "auth": (
         "No Twilio credentials",
         "The channel has no Twilio Account SID or auth token, and none is set in the "

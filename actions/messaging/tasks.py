@@ -176,7 +176,7 @@ def _send(task, message_id: str, turn: Turn) -> str:
         finally:
             _done(turn)
     except UncertainProviderError as exc:
-        unconfirm(message.id, MessageStatus.SENDING, f"No answer from {message.provider}", exc)
+        unconfirm(message.id, MessageStatus.SENDING, "Its answer was lost", exc)
         return "unconfirmed"
     except TransientProviderError as exc:
         if turn.sender and (exc.status == 429 or exc.code in TOO_FAST):

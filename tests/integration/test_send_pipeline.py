@@ -24,7 +24,9 @@ BODY = {
 @pytest.fixture
 def key(twilio):
     agent = Agent.objects.create(name="booking_bot")
-    agent.actions.add(make_action(make_twilio_channel(twilio)))
+    # The pipeline, not a carrier's rate: each test's sends go out at once, not behind the
+    # turns of the module's earlier tests (tests/integration/test_sender_throughput.py).
+    agent.actions.add(make_action(make_twilio_channel(twilio, messages_per_second=1000)))
     return ApiKey.issue(agent, "sandbox")[1]
 
 

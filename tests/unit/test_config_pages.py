@@ -176,7 +176,7 @@ def test_a_changed_parameters_schema_is_shown_as_a_line_diff(admin, deployment):
     schema["properties"]["email"] = {"type": "string", "description": "Where to send a copy"}
     response = upload(admin, yaml.safe_dump(data))
     updates = section(response, "updates")
-    diff = re.search(r'<pre class="line-diff">(.*?)</pre>', updates, re.S)
+    diff = re.search(r'<pre[^>]*class="line-diff">(.*?)</pre>', updates, re.S)
     assert diff
     added = re.findall(r'<span class="ins">(.*?)</span>', diff.group(1), re.S)
     assert any("email" in line for line in added)

@@ -2,9 +2,12 @@
 
 import functools
 import os
+import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -156,10 +159,59 @@ def provider_error(exc: Exception) -> TransientProviderError | PermanentProvider
             code=str(exc.code or exc.status),
             status=exc.status,
         )
+    code, cause = network_cause(exc)
     if _may_have_arrived(exc):
-        return UncertainProviderError(f"Twilio did not answer in time: {exc}")
+        return UncertainProviderError(cause[:1].upper() + cause[1:], code=code)
     # Connection refused, a name that does not resolve, a connection that timed out.
-    return TransientProviderError(f"Twilio could not be reached: {exc}")
+    return TransientProviderError(f"Twilio could not be reached: {cause}", code=code)
+
+
+def network_cause(exc: Exception) -> tuple[str, str]:
+    """A network failure in plain words, with its code (messaging/provider_errors.py): never
+    the library's text, which names pools, adapters and retries rather than the cause."""
+    host = _host(exc)
+    where = "check the network or TWILIO_API_BASE_URL"
+    chain = _causes(exc)
+    if any(isinstance(c, socket.gaierror) or type(c).__name__ == "NameResolutionError"
+           for c in chain):  # fmt: skip
+        return "network_dns", f"the name {host} did not resolve — {where}"
+    if any(isinstance(c, ConnectionRefusedError) for c in chain):
+        return "network_refused", f"{host} refused the connection — {where}"
+    if any(isinstance(c, requests.exceptions.SSLError | ssl.SSLError) for c in chain):
+        return (
+            "network_tls",
+            f"the secure connection to {host} failed — check the network's "
+            "proxy or the system's certificates",
+        )
+    if isinstance(exc, requests.ConnectTimeout) or any(
+        isinstance(c, ConnectTimeoutError) for c in chain
+    ):
+        return "network_timeout", f"{host} did not accept a connection in time — {where}"
+    if isinstance(exc, requests.ReadTimeout | requests.Timeout):
+        seconds = f"{settings.TWILIO_TIMEOUT_SECONDS:g}"
+        return "no_answer", f"no answer from {host} within {seconds} s"
+    if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return "network_reset", f"the connection to {host} broke before its answer came"
+    return "network", f"the request to {host} failed ({type(exc).__name__})"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, what it wraps (urllib3's reason) and what caused it, to the root."""
+    seen, todo = [], [exc]
+    while todo and len(seen) < 10:
+        current = todo.pop()
+        if current is None or current in seen:
+            continue
+        seen.append(current)
+        todo += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        todo += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+    return seen
+
+
+def _host(exc: Exception) -> str:
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", "") or settings.TWILIO_API_BASE_URL or "https://api.twilio.com"
+    return urlsplit(url).hostname or "Twilio"
 
 
 def _may_have_arrived(exc: Exception) -> bool:
