@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from actions import audit
 from actions.agents import connect
@@ -43,18 +43,33 @@ def agent_form(request, pk=None):
     return render(request, "agents/form.html", context)
 
 
-@require_POST
+# Where a new key waits, between the POST that issues it and the GET that shows it once.
+NEW_KEY = "new_api_key"
+
+
+@require_http_methods(["GET", "POST"])
 def agent_key_create(request, pk):
-    """Issue a key and show it once, on this response only."""
+    """Issue a key (POST), then show it once (the GET the POST redirects to).
+
+    The plaintext waits in the session only until that GET takes it: reloading the page shows
+    that the key cannot be shown again, and never issues a second key.
+    """
     agent = get_object_or_404(Agent, pk=pk)
-    form = ApiKeyForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose an environment for the key.")
-        return redirect("agent_edit", pk=pk)
-    key, plaintext = ApiKey.issue(
-        agent, form.cleaned_data["environment"], form.cleaned_data["label"]
-    )
-    context = {"agent": agent, "key": key, "plaintext": plaintext}
+    if request.method == "POST":
+        form = ApiKeyForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose an environment for the key.")
+            return redirect("agent_edit", pk=pk)
+        key, plaintext = ApiKey.issue(
+            agent, form.cleaned_data["environment"], form.cleaned_data["label"]
+        )
+        request.session[NEW_KEY] = {"agent": agent.pk, "key": key.pk, "plaintext": plaintext}
+        return redirect("agent_key_create", pk=pk)
+    waiting = request.session.pop(NEW_KEY, None)
+    key = None
+    if waiting and waiting.get("agent") == agent.pk:
+        key = ApiKey.objects.filter(pk=waiting["key"], agent=agent).first()
+    context = {"agent": agent, "key": key, "plaintext": waiting["plaintext"] if key else ""}
     response = render(request, "agents/key_created.html", context)
     response["Cache-Control"] = "no-store"
     return response

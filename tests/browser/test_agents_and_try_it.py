@@ -28,8 +28,15 @@ def test_an_admin_creates_an_agent_and_a_key_shown_once(admin_page, twilio):
     stored = ApiKey.objects.get()
     assert stored.key_hash == hash_key(key) and stored.agent.name == "booking_bot"
     page.screenshot(path="var/test-artifacts/api-key-created.png")
-
-    page.get_by_role("button", name="I have stored it").click()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_test_id("copy-new-key").click()
+    expect(page.locator(".copied")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == key
+    # A reload shows the key no more, says why, and issues no second key.
+    page.reload()
+    expect(page.get_by_test_id("key-gone")).to_contain_text("shown once")
+    assert key not in page.content() and ApiKey.objects.count() == 1
+    page.get_by_role("button", name="Back to “booking_bot”").click()
     assert key not in page.content()
     expect(page.get_by_role("table").get_by_text(stored.prefix)).to_be_visible()
     page.get_by_role("link", name="Revoke…").click()

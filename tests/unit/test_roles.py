@@ -80,7 +80,6 @@ POST_ONLY = {
     "action_toggle",
     "action_try",
     "channel_test",
-    "agent_key_create",
     "handoff_duplicate",
     "handoff_simulate",
 }
