@@ -10,7 +10,7 @@ from actions.common.htmx import HtmxHttpRequest
 from actions.common.pages import confirm
 from actions.messaging import provider_errors
 from actions.models import Message
-from actions.sendlog import dashboard, detail, export, query, resend
+from actions.sendlog import dashboard, detail, export, onboarding, query, resend
 from actions.sendlog.forms import SendLogFilterForm
 
 
@@ -112,7 +112,7 @@ def sendlog_export(request):
 
 def home(request):
     """The dashboard for those who read the send log; quick links for everyone."""
-    context = {}
+    context = {"first_steps": onboarding.steps(request.user)}
     if request.user.has_perm("actions.view_message"):
         tests = request.GET.get("tests", "")
         tests = tests if tests in dict(query.TESTS_CHOICES) else ""
