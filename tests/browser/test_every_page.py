@@ -23,6 +23,10 @@ FILES = {"sendlog_export", "consent_export", "optout_export", "config_export"}
 # Parts of a page that htmx fetches into it, not pages (no <html>, no title of their own).
 FRAGMENTS = {"action_preview", "action_preview_edit", "sendlog_row"}
 SERIOUS = {"serious", "critical"}
+# Each aria-describedby id that names no element on the page (a help text never linked).
+DANGLING_DESCRIPTIONS = """() => [...document.querySelectorAll('[aria-describedby]')].flatMap(
+    e => e.getAttribute('aria-describedby').split(/\\s+/).filter(id => id &&
+        !document.getElementById(id)).map(id => `${e.id || e.name}: ${id}`))"""
 
 
 @pytest.fixture
@@ -72,6 +76,8 @@ def test_every_page_fits_loads_cleanly_and_has_no_serious_accessibility_violatio
             if overflow > 1:
                 problems.append(f"{where}: {overflow} px wider than the viewport")
             problems += [f"{where}: console: {e}" for e in page.console_errors]
+            dangling = page.evaluate(DANGLING_DESCRIPTIONS)
+            problems += [f"{where}: aria-describedby names no element: {d}" for d in dangling]
             problems += [f"{where}: request: {f}" for f in failed]
             for violation in axe.run(page).response["violations"]:
                 if violation["impact"] in SERIOUS:

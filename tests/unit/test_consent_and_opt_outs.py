@@ -144,7 +144,7 @@ def test_adding_needs_a_reason_and_a_real_number_each_named(client, admin_user):
     response = client.post(reverse("optout_add"), {"number": "not a number", "reason": ""})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "is not a phone number" in page and 'id="id_reason-error"' in page
+    assert "is not a phone number" in page and 'id="id_reason_error"' in page
     assert not OptOut.objects.exists()
 
 
