@@ -38,6 +38,31 @@ class Preview:
     parameter_errors: list[str] = field(default_factory=list)
     analysis: sms.SmsAnalysis | None = None
     gsm_safe_body: str = ""
+    # What the message and recipient templates can read, each as a snippet to insert.
+    insertable: list[tuple[str, str]] = field(default_factory=list)
+
+
+def insertable(effective: dict) -> list[tuple[str, str]]:
+    """(label, snippet) of each field a template can read: a required parameter as itself, an
+    optional one inside `with` (a message may not read it untested), then the contact's
+    number, the conversation id and a variable."""
+    properties = effective.get("properties", {}) if isinstance(effective, dict) else {}
+    required = set(effective.get("required", [])) if isinstance(effective, dict) else set()
+    found = []
+    for name in properties:
+        if name == schemas.CONSENT_PARAMETER:
+            continue
+        field = f".parameters.{name}"
+        if name in required:
+            found.append((name, f"{{{{ {field} }}}}"))
+        else:
+            found.append((f"{name} (optional)", f"{{{{ with {field} }}}}{{{{ . }}}}{{{{ end }}}}"))
+    found += [
+        ("contact's number", "{{ .contact.phone_number }}"),
+        ("conversation id", "{{ .conversation_id }}"),
+        ("a variable", "{{ with .variables.NAME }}{{ . }}{{ end }}"),
+    ]
+    return found
 
 
 def sample_fields(effective: dict, posted: dict | None) -> list[SampleField]:
@@ -127,13 +152,16 @@ def build(
     schema_ok: bool,
 ) -> Preview:
     effective = action.effective_schema() if schema_ok else schemas.EMPTY_SCHEMA
-    tool = schemas.tool_definition(action.name or "", action.description or "", effective)
+    tool = schemas.tool_definition(action.name or "", action.tool_description(), effective)
     auto = [n for n in (schemas.MESSAGE_PARAMETER, schemas.CONSENT_PARAMETER)
             if n in effective.get("required", []) and schema_ok]  # fmt: skip
     if schema_ok and action.asks_for_number:
         auto.append(schemas.NUMBER_PARAMETER)
     result = Preview(
-        tool=tool, tool_json=json.dumps(tool, indent=2, ensure_ascii=False), auto_parameters=auto
+        tool=tool,
+        tool_json=json.dumps(tool, indent=2, ensure_ascii=False),
+        auto_parameters=auto,
+        insertable=insertable(effective),
     )
     if schema_ok:
         validator = schemas.ParametersValidator(effective)

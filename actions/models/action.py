@@ -114,11 +114,15 @@ class SendTextAction(models.Model):
         """The words the agent is told to ask with, when consent is required."""
         return self.consent_prompt.strip() or schemas.DEFAULT_CONSENT_PROMPT
 
-    def tool_definition(self) -> dict:
-        description = self.description
+    def tool_description(self) -> str:
+        """What the agent reads of the tool: the description, and the consent question when
+        consent is required."""
         if self.require_consent:
-            description = schemas.with_consent_question(description, self.consent_question)
-        return schemas.tool_definition(self.name, description, self.effective_schema())
+            return schemas.with_consent_question(self.description or "", self.consent_question)
+        return self.description or ""
+
+    def tool_definition(self) -> dict:
+        return schemas.tool_definition(self.name, self.tool_description(), self.effective_schema())
 
     # --- validation: the builder, the admin and the import all come through here ---------
     def clean(self):
