@@ -26,6 +26,17 @@ KIND_LABELS = {
     ALPHANUMERIC: "an alphanumeric sender ID",
 }
 
+# Where each kind can be used, as the channel's page says it.
+WHERE = {
+    LONG_CODE: "",
+    TOLL_FREE: " It needs toll-free verification before US carriers deliver its texts.",
+    SHORT_CODE: " A short code works only in its own country, and only once the carriers have "
+    "approved it.",
+    MESSAGING_SERVICE: "",
+    ALPHANUMERIC: " An alphanumeric sender ID cannot be replied to (no STOP by reply: keep the "
+    "opt-outs by hand) and is refused in the US and Canada; some countries ask to register it.",
+}
+
 # Messages a second each kind sends at unless the channel says otherwise.
 DEFAULT_RATES = {
     LONG_CODE: 1.0,

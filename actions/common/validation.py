@@ -65,21 +65,38 @@ def country_of(number: str) -> str | None:
     return region if region and region != "ZZ" else None
 
 
+SHORT_CODE_RE = re.compile(r"^[0-9]{5,6}$")
+ALPHANUMERIC_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+
+
 def normalise_sender(value: str) -> str:
-    """A sender is an E.164 number or a Twilio Messaging Service SID (MG + 32 hex digits)."""
+    """A sender is an E.164 number, a short code (5 or 6 digits), an alphanumeric sender ID (up
+    to 11 letters, digits or spaces, at least one letter) or a Twilio Messaging Service SID
+    (MG + 32 hex digits)."""
     text = (value or "").strip()
-    if text[:2].upper() == "MG":
+    if SHORT_CODE_RE.match(re.sub(r"[ -]", "", text)) and not text.startswith("+"):
+        return re.sub(r"[ -]", "", text)
+    if text[:2].upper() == "MG" and re.fullmatch(r"MG[0-9a-fA-F]*", text):
         if not MESSAGING_SERVICE_SID_RE.match(text):
             raise ValidationError(
                 "A Messaging Service SID is MG followed by 32 hexadecimal digits "
                 "(find it in the Twilio console under Messaging > Services)."
             )
         return "MG" + text[2:].lower()
+    if re.search(r"[A-Za-z]", text):
+        if ALPHANUMERIC_RE.match(text):
+            return text
+        raise ValidationError(
+            f"“{text}” is not a sender: an alphanumeric sender ID is 1 to 11 letters, digits or "
+            "spaces with at least one letter (e.g. Acme Dental); a Messaging Service SID is MG "
+            "followed by 32 hexadecimal digits."
+        )
     try:
         return normalise_e164(text)
     except ValidationError as exc:
         raise ValidationError(
-            f"{exc.messages[0]} A Twilio Messaging Service SID (MG…) is also accepted."
+            f"{exc.messages[0]} A short code (5 or 6 digits), an alphanumeric sender ID (up to "
+            "11 characters) or a Twilio Messaging Service SID (MG…) is also accepted."
         ) from None
 
 

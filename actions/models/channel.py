@@ -60,7 +60,9 @@ class MessagingChannel(models.Model):
     provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.TWILIO)
     sender = models.CharField(
         max_length=40,
-        help_text="An E.164 number such as +15005550006, or a Twilio Messaging Service SID (MG…).",
+        help_text="An E.164 number such as +15005550006, a short code (5 or 6 digits), an "
+        "alphanumeric sender ID (up to 11 characters, e.g. Acme Dental) or a Twilio Messaging "
+        "Service SID (MG…).",
     )
     sender_sandbox = models.CharField("sandbox sender", max_length=40, blank=True)
     sender_pre_release = models.CharField("pre-release sender", max_length=40, blank=True)

@@ -45,7 +45,7 @@ def test_the_sender_for_an_environment_falls_back_to_the_default():
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("sender", "12345", "international"),
+        ("sender", "1234", "international"),
         ("sender", "MG123", "32 hexadecimal"),
         ("sender_live", "+4412", "wrong number of digits"),
         ("account_sid", "AC123", "AC followed by 32"),
@@ -123,7 +123,7 @@ def test_an_unused_channel_is_deleted_after_confirmation(client, admin_user):
 
 def test_the_admin_site_uses_the_same_validation(client, admin_user):
     client.force_login(admin_user)
-    response = client.post("/admin/actions/messagingchannel/add/", channel_data(sender="12345"))
+    response = client.post("/admin/actions/messagingchannel/add/", channel_data(sender="1234"))
     assert response.status_code == 200
     assert "is not an international phone number" in response.content.decode()
     assert not MessagingChannel.objects.exists()

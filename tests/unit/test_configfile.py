@@ -617,14 +617,14 @@ def test_polyai_placeholders_without_an_equivalent_are_problems_at_the_text(twil
 
 
 def test_polyai_template_numbers_are_checked_by_the_channel_form_at_their_place(twilio_env):
-    text = POLYAI_SMS_TEMPLATES.replace('"+442222222222"', '"call us"')
+    text = POLYAI_SMS_TEMPLATES.replace('"+442222222222"', '"+44 22 call"')
 
     problems = problems_of(text)
 
     assert problems == [
-        "sms_templates[0].env_phone_numbers.pre_release: “call us” is not a phone number: use "
-        "digits only. Enter the number in international format, starting with + and the "
-        "country code, e.g. +15551234567. A Twilio Messaging Service SID (MG…) is also accepted."
+        "sms_templates[0].env_phone_numbers.pre_release: “+44 22 call” is not a sender: an "
+        "alphanumeric sender ID is 1 to 11 letters, digits or spaces with at least one letter "
+        "(e.g. Acme Dental); a Messaging Service SID is MG followed by 32 hexadecimal digits."
     ]
 
 
@@ -970,7 +970,8 @@ def test_every_problem_is_reported_with_its_place_and_line():
         (
             "channels[0].sender: “12” is not an international phone number. Enter the number "
             "in international format, starting with + and the country code, e.g. +15551234567. "
-            "A Twilio Messaging Service SID (MG…) is also accepted.",
+            "A short code (5 or 6 digits), an alphanumeric sender ID (up to 11 characters) or a "
+            "Twilio Messaging Service SID (MG…) is also accepted.",
             4,
         ),
         ("handoffs[0].description: Describe what this handoff is for; the agent reads this.", 7),

@@ -38,8 +38,29 @@ def test_a_sender_is_a_number_or_a_messaging_service_sid():
     assert normalise_sender("+1 500 555 0006") == "+15005550006"
     with pytest.raises(ValidationError, match="32 hexadecimal"):
         normalise_sender("MG123")
-    with pytest.raises(ValidationError, match="Messaging Service SID"):
+    with pytest.raises(ValidationError, match="1 to 11 letters"):
         normalise_sender("not a sender")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("12345", "12345"), ("123 456", "123456"), ("Acme", "Acme"), ("Acme Dental", "Acme Dental"),
+     ("ACME2024", "ACME2024")],
+)  # fmt: skip
+def test_short_codes_and_alphanumeric_sender_ids_are_senders(typed, stored):
+    assert normalise_sender(typed) == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [("1234", "not an international"), ("1234567", "not an international"),
+     ("Acme Dental Care", "1 to 11 letters"), ("Acme!", "1 to 11 letters"),
+     ("12345678901", "not an international")],
+)  # fmt: skip
+def test_other_senders_are_refused_saying_what_is_accepted(typed, says):
+    with pytest.raises(ValidationError) as exc:
+        normalise_sender(typed)
+    assert says in exc.value.messages[0]
 
 
 def test_an_account_sid_is_ac_and_32_hex_digits():
