@@ -38,3 +38,16 @@ def test_a_field_is_inserted_at_the_cursor_and_the_preview_follows(admin_page):
     page.get_by_test_id("syntax-help").locator("summary").click()
     expect(page.get_by_test_id("syntax-help")).to_contain_text("Go's own functions")
     assert page.console_errors == []
+
+
+def test_the_tool_definition_is_copied_as_the_agent_receives_it(admin_page):
+    import json
+
+    action = make_action(make_channel(), require_consent=True, consent_prompt="May I text you?")
+    page = admin_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"/actions/{action.pk}/")
+    page.get_by_test_id("copy-tool-definition").click()
+    copied = json.loads(page.evaluate("navigator.clipboard.readText()"))
+    assert copied == action.tool_definition()
+    assert "ask the caller exactly: “May I text you?”" in copied["function"]["description"]
