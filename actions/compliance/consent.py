@@ -5,19 +5,17 @@ Numbers are masked for users without the permission to see them, on the page and
 """
 
 import csv
-from datetime import UTC
 
 from django import forms
 from django.db.models import Q
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from actions.common.filters import DateRangeForm
 from actions.common.pages import paginate
 from actions.models import ConsentRecord
 from actions.sendlog import query
-from actions.sendlog.export import Echo, defuse
+from actions.sendlog.export import Echo, defuse, filename, timestamp
 from actions.sendlog.masking import mask_number
 
 COLUMNS = [
@@ -67,9 +65,8 @@ def consent_export(request):
         return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain")
     rows = form.filter(ConsentRecord.objects.all()).order_by("-created_at", "-id")
     unmasked = query.can_see_numbers(request.user)
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response = StreamingHttpResponse(_chunks(rows, unmasked), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="consent-{stamp}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename(stem="consent")}"'
     return response
 
 
@@ -82,7 +79,7 @@ def _chunks(rows, unmasked: bool):
 
 def cells(record: ConsentRecord, unmasked: bool) -> list[str]:
     values = [
-        record.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        timestamp(record.created_at),
         record.conversation_id,
         record.action_name,
         record.agent_name,

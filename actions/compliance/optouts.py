@@ -8,7 +8,6 @@ messaging/tasks.py; the check before every send is OptOut.BLOCKS_SQL (messaging/
 
 import csv
 import io
-from datetime import UTC
 
 from django import forms
 from django.contrib import messages as notices
@@ -16,13 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 
 from actions.common.pages import paginate
 from actions.common.validation import normalise_e164, normalise_sender
 from actions.models import MessagingChannel, OptOut, OptOutSource
 from actions.sendlog import query
-from actions.sendlog.export import Echo, defuse
+from actions.sendlog.export import Echo, defuse, filename, timestamp
 from actions.sendlog.masking import mask_number
 
 # An import is read whole before anything is written: at most this much of it.
@@ -225,9 +223,8 @@ def add_all(rows: list[tuple[str, str, str]]) -> int:
 def optout_export(request):
     unmasked = query.can_see_numbers(request.user)
     rows = OptOut.objects.order_by("-created_at", "-id")
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response = StreamingHttpResponse(_chunks(rows, unmasked), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="opt-outs-{stamp}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename(stem="opt-outs")}"'
     return response
 
 
@@ -241,7 +238,7 @@ def _chunks(rows, unmasked: bool):
                 defuse(optout.sender, "from"),
                 optout.source,
                 defuse(optout.reason),
-                optout.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                timestamp(optout.created_at),
             ]
         )
 

@@ -54,10 +54,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 E164 = re.compile(r"\+[0-9]+")
 
 
-def filename(now: datetime | None = None) -> str:
+def filename(now: datetime | None = None, stem: str = "send-log") -> str:
     """send-log-20250131T120000Z.csv: when the export started, in UTC."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    return f"send-log-{now:%Y%m%dT%H%M%SZ}.csv"
+    return f"{stem}-{now:%Y%m%dT%H%M%SZ}.csv"
 
 
 def batches(messages: QuerySet, size: int | None = None) -> Iterator[list[tuple]]:
@@ -85,7 +85,8 @@ def defuse(text: str, column: str = "") -> str:
     return "'" + text
 
 
-def _timestamp(value: datetime | None) -> str:
+def timestamp(value: datetime | None) -> str:
+    """A moment as the CSV files write it: UTC, ISO 8601 with microseconds and Z."""
     if value is None:
         return ""
     return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -103,8 +104,8 @@ def cells(row: tuple, unmasked: bool) -> list[str]:
         # Keys sorted: PostgreSQL's jsonb does not keep them in the order they were written.
         values[column] = json.dumps(values[column], ensure_ascii=False, sort_keys=True)
     values["test"] = "true" if values["test"] else "false"
-    values["created_at"] = _timestamp(values["created_at"])
-    values["redacted_at"] = _timestamp(values["redacted_at"])
+    values["created_at"] = timestamp(values["created_at"])
+    values["redacted_at"] = timestamp(values["redacted_at"])
     return [
         defuse("" if values[column] is None else str(values[column]), column) for column in HEADER
     ]
