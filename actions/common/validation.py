@@ -17,6 +17,8 @@ ACCOUNT_SID_RE = re.compile(r"^AC[0-9a-fA-F]{32}$")
 
 # Digits and the separators people type; letters (vanity numbers) are refused, not converted.
 PHONE_CHARACTERS_RE = re.compile(r"^\+?[0-9 ()./-]+$")
+# Fewer digits than this is not a phone number someone typed (a short code, an id).
+MIN_PHONE_DIGITS = 6
 E164_HINT = (
     "Enter the number in international format, starting with + and the country code, "
     "e.g. +15551234567."
@@ -29,10 +31,16 @@ def normalise_e164(value: str, country: str | None = None) -> str:
     With a country (`GB`), a national number is read as that country's: `07700 900123` ->
     `+447700900123`. Numbers are checked for a possible length per country, not against
     allocation tables, so that Twilio's test numbers and fictional 555 numbers are accepted.
+
+    This is the one reading of a typed number: the channel form, the send-log search, the
+    opt-outs page and the API all use it, so what one refuses the others refuse too. The
+    international prefix 00 is read as + (`0044 7700 900123` -> `+447700900123`).
     """
     text = (value or "").strip()
     if not PHONE_CHARACTERS_RE.match(text):
         raise ValidationError(f"“{text}” is not a phone number: use digits only. {E164_HINT}")
+    if text.startswith("00"):
+        text = "+" + text[2:].lstrip(" ")
     if not text.startswith("+") and not country:
         raise ValidationError(f"“{text}” is not an international phone number. {E164_HINT}")
     try:
@@ -43,6 +51,17 @@ def normalise_e164(value: str, country: str | None = None) -> str:
         where = "its country code" if text.startswith("+") else f"a number in {country}"
         raise ValidationError(f"“{text}” has the wrong number of digits for {where}. {E164_HINT}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def looks_like_phone_number(text: str) -> bool:
+    """Whether typed text is meant as a phone number, to be read (or refused) by `normalise_e164`
+    rather than taken as an id or a name: it starts with +, or it is digits and the separators
+    people type, at least six digits."""
+    text = (text or "").strip()
+    digits = sum(ch.isdigit() for ch in text)
+    if text.startswith("+"):
+        return True
+    return digits >= MIN_PHONE_DIGITS and bool(PHONE_CHARACTERS_RE.match(text))
 
 
 def is_country(code: str) -> bool:

@@ -13,6 +13,7 @@ from django.shortcuts import render
 
 from actions.common.filters import DateRangeForm
 from actions.common.pages import paginate
+from actions.common.validation import looks_like_phone_number, normalise_e164
 from actions.models import ConsentRecord
 from actions.sendlog import query
 from actions.sendlog.export import Echo, defuse, filename, timestamp
@@ -35,11 +36,17 @@ class ConsentFilterForm(DateRangeForm):
         ),
     )
 
+    def clean_q(self):
+        """A number is read as everywhere else (`normalise_e164`); other text is a
+        conversation id."""
+        text = self.cleaned_data["q"].strip()
+        return normalise_e164(text) if looks_like_phone_number(text) else text
+
     def filter(self, rows):
         if not self.is_valid():
             return rows.none()
         rows = self.filter_dates(rows)
-        if text := self.cleaned_data["q"].strip():
+        if text := self.cleaned_data["q"]:
             rows = rows.filter(Q(number=text) | Q(conversation_id=text))
         return rows
 

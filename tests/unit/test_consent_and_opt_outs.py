@@ -105,6 +105,12 @@ def test_the_consent_page_and_its_csv_mask_numbers_for_a_reviewer(
     # Searched by number or conversation.
     assert QUESTION in client.get(reverse("consent_list"), {"q": "CA-123"}).content.decode()
     assert QUESTION not in client.get(reverse("consent_list"), {"q": "CA-9"}).content.decode()
+    # A number is read as the channel form reads it: any format with its country code.
+    assert (
+        QUESTION in client.get(reverse("consent_list"), {"q": "+1 (555) 123-4567"}).content.decode()
+    )
+    refused = client.get(reverse("consent_list"), {"q": "555 123 4567"}).content.decode()
+    assert QUESTION not in refused and "not an international phone number" in refused
 
 
 def read_csv(response) -> list[dict]:

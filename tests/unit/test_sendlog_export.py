@@ -229,7 +229,7 @@ def test_an_invalid_filter_is_refused_with_a_message_naming_it(admin):
     assert "not exported" in text
     assert "From (date_from): Enter the start date as YYYY-MM-DD" in text
     assert "Status (status): Select a valid choice." in text
-    assert "Search (q): Type the number with its country code" in text
+    assert "Search (q): “7700 900123” is not an international phone number" in text
     assert "Agent (agent): There is no agent of that name." in text
 
 

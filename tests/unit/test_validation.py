@@ -85,3 +85,47 @@ def test_identifiers_are_lowercase():
     validate_identifier("customer_notifications")
     with pytest.raises(ValidationError):
         validate_identifier("Customer Notifications")
+
+
+# One reading of a typed number: the channel form's sender, its test message's recipient and
+# the send-log search agree on every input — the same number, or both refuse.
+TYPED_NUMBERS = [
+    "+44 7700 900123",
+    "0044 7700 900123",
+    "+1 (555) 123-4567",
+    "+1.555.123.4567",
+    "+1 555/123/4567",
+    "7700 900123",
+    "+44 7700 9001234567",
+    "+1 555·123·4567",
+    "+44 77OO 900123",
+    "++447700900123",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", TYPED_NUMBERS)
+def test_the_channel_form_and_the_send_log_search_read_a_number_alike(typed):
+    from actions.channels.forms import TestMessageForm
+    from actions.models import Message
+    from actions.sendlog import query
+    from actions.sendlog.forms import SendLogFilterForm
+
+    def outcome(read):
+        try:
+            return read()
+        except ValidationError:
+            return "refused"
+
+    sender = outcome(lambda: normalise_sender(typed))
+    test_form = TestMessageForm(data={"to": typed})
+    test_form.is_valid()
+    recipient = test_form.cleaned_data.get("to", "refused")
+    search_form = SendLogFilterForm(data={"q": typed})
+    searched = "refused" if "q" in search_form.errors else "accepted"
+    found = outcome(lambda: str(query.search(Message.objects.all(), typed).query))
+
+    assert sender == recipient
+    assert searched == ("refused" if sender == "refused" else "accepted")
+    if sender != "refused":
+        assert f'"to" = {sender}' in found.replace("'", "") or sender in found
