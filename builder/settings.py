@@ -127,6 +127,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "builder.urls"
 
+# Every form's fields are marked invalid exactly while they show an error (actions/common/forms.py).
+FORM_RENDERER = "actions.common.forms.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -3,14 +3,18 @@
 from django import forms
 from django.conf import settings
 
+from actions.common.forms import SecretMixin
 from actions.models import (
     Agent,
     Environment,
 )
 
 
-class AgentForm(forms.ModelForm):
-    """An agent; the Retell API key is write-only: never rendered back, kept when left blank."""
+class AgentForm(SecretMixin, forms.ModelForm):
+    """An agent; the Retell API key is write-only: never rendered back, kept when left blank (and
+    kept when the save fails on another field: SecretMixin)."""
+
+    write_only = "retell_api_key"
 
     retell_api_key = forms.CharField(
         label="Retell API key",
@@ -88,16 +92,8 @@ class AgentForm(forms.ModelForm):
             field = self.fields[name]
             field.widget.attrs["placeholder"] = str(default)
             field.help_text = f"{text} Blank: the default, {default}."
-        if self.instance.has_retell_api_key:
+        if self.instance.has_retell_api_key and not self.kept_secret:
             self.fields["retell_api_key"].help_text = "Set — leave blank to keep it."
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("retell_api_key"):
-            self.instance.set_retell_api_key(cleaned["retell_api_key"])
-        elif cleaned.get("clear_retell_api_key"):
-            self.instance.set_retell_api_key("")
-        return cleaned
 
 
 class ApiKeyForm(forms.Form):

@@ -9,6 +9,7 @@ from actions import audit
 from actions.agents import connect
 from actions.agents import limits as agent_limits
 from actions.agents.forms import AgentForm, ApiKeyForm
+from actions.common.forms import error_summary, keep_secret, kept_secret
 from actions.common.pages import confirm
 from actions.models import Agent, ApiKey
 
@@ -27,13 +28,16 @@ def agent_list(request):
 
 def agent_form(request, pk=None):
     agent = get_object_or_404(Agent, pk=pk) if pk else Agent()
-    form = AgentForm(request.POST or None, instance=agent)
+    form = AgentForm(request.POST or None, instance=agent, kept_secret=kept_secret(request))
+    if request.method == "POST":
+        keep_secret(request, form)
     if request.method == "POST" and form.is_valid():
         agent = form.save()
         messages.success(request, f"Agent “{agent.name}” saved.")
         return redirect("agent_edit", pk=agent.pk)
     context = {
         "form": form,
+        "problems": error_summary(form),
         "agent": agent,
         "key_form": ApiKeyForm(),
         "keys": agent.api_keys.all() if agent.pk else [],

@@ -4,6 +4,7 @@ from django import forms
 
 from actions.channels import senders
 from actions.channels.senders import describe_rate
+from actions.common.forms import SecretMixin
 from actions.common.validation import normalise_e164
 from actions.models import (
     Environment,
@@ -11,8 +12,11 @@ from actions.models import (
 )
 
 
-class ChannelForm(forms.ModelForm):
-    """A channel; the auth token is write-only: never rendered back, kept when left blank."""
+class ChannelForm(SecretMixin, forms.ModelForm):
+    """A channel; the auth token is write-only: never rendered back, kept when left blank (and
+    kept when the save fails on another field: SecretMixin)."""
+
+    write_only = "auth_token"
 
     auth_token = forms.CharField(
         label="Twilio auth token",
@@ -65,16 +69,8 @@ class ChannelForm(forms.ModelForm):
             ].help_text += (
                 f" This channel's sender is {senders.KIND_LABELS[kind]}: it sends {now}{advice}."
             )
-        if self.instance.has_auth_token:
+        if self.instance.has_auth_token and not self.kept_secret:
             self.fields["auth_token"].help_text = "Set — leave blank to keep it."
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("auth_token"):
-            self.instance.set_auth_token(cleaned["auth_token"])
-        elif cleaned.get("clear_auth_token"):
-            self.instance.set_auth_token("")
-        return cleaned
 
 
 class TestMessageForm(forms.Form):

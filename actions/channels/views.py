@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from actions import audit
 from actions.channels.forms import ChannelForm, TestMessageForm
+from actions.common.forms import error_summary, keep_secret, kept_secret
 from actions.common.pages import confirm
 from actions.messaging import outbox
 from actions.models import Message, MessagingChannel
@@ -21,12 +22,15 @@ def channel_list(request):
 
 def channel_form(request, pk=None):
     channel = get_object_or_404(MessagingChannel, pk=pk) if pk else MessagingChannel()
-    form = ChannelForm(request.POST or None, instance=channel)
+    form = ChannelForm(request.POST or None, instance=channel, kept_secret=kept_secret(request))
+    if request.method == "POST":
+        keep_secret(request, form)
     if request.method == "POST" and form.is_valid():
         channel = form.save()
         messages.success(request, f"Channel “{channel.name}” saved.")
         return redirect("channel_edit", pk=channel.pk)
     context = {"form": form, "channel": channel, "test_form": TestMessageForm()}
+    context["problems"] = error_summary(form)
     context["history"] = audit.history_of(channel) if pk else None
     return render(request, "channels/form.html", context)
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from actions import audit
+from actions.common.forms import Problem, error_summary
 from actions.common.htmx import HtmxHttpRequest
 from actions.common.pages import confirm, paginate, unique_copy_name
 from actions.handoffs import simulate, sip
@@ -89,13 +90,31 @@ def handoff_preview(request, pk=None):
     return render(request, "handoffs/form.html#preview-response", context)
 
 
+# Fields read from inputs of their own: the summary links to the first of them.
+SUMMARY_TARGETS = {
+    "transfer": "transfer_mode",
+    "hours": "hours_time_zone",
+    "sip_headers": "sip-headers",
+}
+
+
 def page_context(request, form, handoff, saved_name, *, quiet=False) -> dict:
+    form.quiet = quiet
     header_rows, header_errors = form.header_rows()
+    header_problems = [Problem(message, "SIP headers", "sip-headers") for message in header_errors]
+    header_problems += [
+        Problem(message, "", f"header-key-{number - 1}")  # the message names its header
+        for number, row in enumerate(header_rows, start=1)
+        for message in row["errors"]
+    ]
     return {
         "form": form,
         "handoff": handoff,
         "saved_name": saved_name,
         "quiet": quiet,
+        "problems": error_summary(
+            form, header_problems, targets=SUMMARY_TARGETS, skip=("sip_headers",)
+        ),
         "form_url": (
             reverse("handoff_edit", args=[handoff.pk]) if handoff.pk else reverse("handoff_create")
         ),

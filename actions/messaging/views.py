@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from actions import audit
 from actions.api.errors import ApiError
 from actions.api.invoke import send_action
+from actions.common.forms import Problem, error_summary
 from actions.common.pages import confirm, paginate, unique_copy_name
 from actions.messaging import parameter_table, preview, schemas
 from actions.messaging.forms import SendTextActionForm
@@ -66,6 +67,9 @@ def action_preview(request, pk=None):
 
 
 def page_context(request, form, action, *, quiet=False, note="", posted=None) -> dict:
+    form.quiet = quiet
+    for row in form.rows:
+        row.quiet = quiet
     schema_ok = form.is_bound and not quiet and "parameters_schema" not in form.errors
     if not form.is_bound:
         schema_ok = True
@@ -92,6 +96,7 @@ def page_context(request, form, action, *, quiet=False, note="", posted=None) ->
         "form": form,
         "action": action,
         "quiet": quiet,
+        "problems": error_summary(form, row_problems(form), targets=summary_targets(form)),
         "note": note or form.table_note,
         "samples": samples,
         "sample_contact": contact,
@@ -106,6 +111,23 @@ def page_context(request, form, action, *, quiet=False, note="", posted=None) ->
         "row_fields": ROW_FIELDS,
         "environments": Environment.choices,
     }
+
+
+def row_problems(form) -> list[Problem]:
+    """The parameter table's errors, each linking to its cell."""
+    if form.mode != "table" or not form.is_bound:
+        return []
+    return [
+        Problem(str(message), f"Parameter {number} {field.label.lower()}", field.auto_id)
+        for number, row in enumerate(form.rows, start=1)
+        for field in row
+        for message in field.errors
+    ]
+
+
+def summary_targets(form) -> dict:
+    # In table mode the schema has no field of its own on the page: link to the table.
+    return {"parameters_schema": "params"} if form.mode == "table" else {}
 
 
 def read_rows(data: QueryDict) -> list[dict]:

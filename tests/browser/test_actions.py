@@ -88,7 +88,7 @@ def test_a_broken_template_shows_its_error_inline_as_the_admin_types(admin_page)
     page = admin_page
     start_action(page, "send_x", "Sends x.")
     page.get_by_label("Message", exact=True).fill("Hello {{ .contact.phone_number ")
-    error = page.locator("#error-message_template")
+    error = page.locator("#id_message_template_error")
     expect(error).to_contain_text("unclosed action")
     expect(error).to_contain_text("Line 1")
     page.get_by_label("Message", exact=True).fill("Hello {{ .contact.phone_number }}")
@@ -102,7 +102,7 @@ def test_saving_an_action_that_reads_an_undeclared_parameter_is_refused(admin_pa
     start_action(page, "send_y", "Sends y.")
     page.get_by_label("Message", exact=True).fill("Your ref is {{ .parameters.booking_ref }}")
     page.get_by_role("button", name="Save action").click()
-    expect(page.locator("#error-message_template")).to_contain_text(
+    expect(page.locator("#id_message_template_error")).to_contain_text(
         "which the parameters schema does not declare"
     )
     assert not SendTextAction.objects.exists()

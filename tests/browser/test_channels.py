@@ -36,7 +36,7 @@ def test_a_bad_sender_is_refused_on_its_field(admin_page):
     page.get_by_label("Provider").select_option("console")
     page.get_by_label("Sender", exact=True).fill("555-1234")
     page.get_by_role("button", name="Save channel").click()
-    expect(page.locator("#error-sender, .error").first).to_contain_text("international")
+    expect(page.locator("#id_sender_error").first).to_contain_text("international")
     assert not MessagingChannel.objects.exists()
 
 

@@ -112,17 +112,17 @@ def test_a_via_header_is_refused_with_a_message_on_the_page(admin_page):
     page.get_by_label("Header 1 value").fill("SIP/2.0/UDP evil.example.com")
     message = "Header 1: “Via” is set by the SIP stack (Via); setting it would break the call."
     # As the admin types, before any save...
-    expect(page.locator("#error-header-0")).to_have_text(message)
+    expect(page.locator("#header-key-0_error")).to_have_text(message)
     expect(page.get_by_test_id("preview-errors")).to_contain_text(message)
     # ... and when saving anyway.
     page.get_by_role("button", name="Save handoff").click()
-    expect(page.locator("#error-header-0")).to_have_text(message)
+    expect(page.locator("#header-key-0_error")).to_have_text(message)
     expect(page.get_by_label("Header 1 name")).to_have_value("Via")
     assert not Handoff.objects.exists()
     page.screenshot(path="var/test-artifacts/handoff-via-refused.png", full_page=True)
 
     page.get_by_label("Header 1 name").fill("X-Reason")
-    expect(page.locator("#error-header-0")).to_be_empty()
+    expect(page.locator("#header-key-0_error")).to_be_empty()
     page.get_by_role("button", name="Save handoff").click()
     expect(page.get_by_text("Handoff “escalation_handoff” saved.")).to_be_visible()
     assert page.console_errors == []
@@ -144,7 +144,7 @@ def test_the_preview_follows_the_form_as_the_admin_types(admin_page):
 
     page.get_by_label("Phone number").fill("call the office")
     expect(page.get_by_test_id("preview-errors")).to_contain_text("is not a phone number")
-    expect(page.locator("#error-phone_number")).to_contain_text("is not a phone number")
+    expect(page.locator("#id_phone_number_error")).to_contain_text("is not a phone number")
     expect(twiml).to_have_count(0)
 
     page.get_by_label("Phone number").fill("+441234567890")

@@ -325,7 +325,7 @@ def test_the_preview_shows_field_errors_out_of_band(client, admin_user):
     client.force_login(admin_user)
     data = form_data(channel, message_template="{{ .parameters.booking_ref }}")
     html = client.post("/actions/preview/", data, headers={"HX-Request": "true"}).content.decode()
-    assert 'id="error-message_template" hx-swap-oob="true"' in html
+    assert 'id="id_message_template_error" hx-swap-oob="true"' in html
     assert "does not declare" in html
 
 

@@ -49,11 +49,14 @@ def create(client, **overrides):
 
 
 def field_error(response, field) -> str:
-    """The text of the error slot of one field, as the page shows it."""
+    """The text of the error slot of one field, as the page shows it: a form field's slot
+    (`id_<field>_error`), a header row's (`header-key-<n>_error`), a log filter's."""
     html = response.content.decode()
-    match = re.search(rf'<small class="error" id="error-{field}">(.*?)</small>', html, re.S)
+    slot = {"header-": f"header-key-{field[7:]}_error"}.get(field[:7], f"id_{field}_error")
+    pattern = rf'<small class="error" id="({slot}|error-{field})">(.*?)</small>'
+    match = re.search(pattern, html, re.S)
     assert match, f"no error slot for {field}"
-    return match.group(1)
+    return match.group(2)
 
 
 def text(response) -> str:
@@ -391,14 +394,15 @@ def test_the_preview_shows_errors_instead_when_the_form_is_invalid(admin):
     assert "SIP headers: Header 1: “Via” is set by the SIP stack" in html
     assert "&lt;Refer&gt;" not in html
     # ... and on the fields themselves, out of band.
-    assert re.search(r'id="error-phone_number" hx-swap-oob="true">[^<]*is not a phone number', html)
-    assert re.search(r'id="error-header-0" hx-swap-oob="true">Header 1: ', html)
+    phone_error = r'id="id_phone_number_error" hx-swap-oob="true">[^<]*is not a phone number'
+    assert re.search(phone_error, html)
+    assert re.search(r'id="header-key-0_error" hx-swap-oob="true">Header 1: ', html)
 
 
 def test_the_preview_updates_only_the_error_slots_on_the_page(admin):
     html = text(preview(admin, name="end_call", method="bye", phone_number=None))
-    assert 'id="error-name"' in html
-    assert 'id="error-phone_number"' not in html  # a bye's page has no phone field
+    assert 'id="id_name_error"' in html
+    assert 'id="id_phone_number_error"' not in html  # a bye's page has no phone field
 
 
 def test_the_preview_of_an_existing_handoff_allows_its_own_name(admin):
