@@ -17,14 +17,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import models
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, transaction
 from django.dispatch import receiver
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
-from actions.models import Agent, ApiKey, Environment, MessagingChannel
+from actions.models import Agent, ApiKey, Environment, Handoff, MessagingChannel, SendTextAction
 from actions.models.agent import ISSUED_REASON, REVOKED_REASON
 from actions.models.channel import token_version
 
@@ -115,13 +116,19 @@ class Entry:
     reason: str = ""
     changes: list[Change] = field(default_factory=list)
     subject: str = ""  # what the entry is about, when not the object itself ("API key sb_…")
+    # The version this entry left the object in, when it can be restored (not the current one,
+    # not a deletion, not an API key's): its history_id, and the page that restores it.
+    version: int | None = None
+    restore_url: str = ""
 
 
 class History(list):
-    """Entries, newest first; `more` when older ones were left out (the admin has them all)."""
+    """Entries, newest first; `more` when older ones were left out (the admin has them all).
+    `restore_name`: the page that restores a version (its permission is the edit page's)."""
 
     more: bool = False
     admin_url: str = ""
+    restore_name: str = ""
 
 
 def history_of(obj: models.Model, limit: int = 50) -> History:
@@ -138,7 +145,21 @@ def history_of(obj: models.Model, limit: int = 50) -> History:
     history = History(entries[:limit])
     history.more = more or len(entries) > limit
     history.admin_url = _admin_url(obj)
+    history.restore_name = RESTORE_PAGES.get(type(obj), "")
+    _offer_restores(obj, history)
     return history
+
+
+def _offer_restores(obj, history: History) -> None:
+    """Each earlier version of the object itself gets its restore page; the newest is now."""
+    own = [e for e in history if e.version is not None]
+    if own:
+        own[0].version = None
+    for entry in own[1:]:
+        if entry.kind == "deleted" or not history.restore_name:
+            entry.version = None
+            continue
+        entry.restore_url = reverse(history.restore_name, args=[obj.pk, entry.version])
 
 
 def _read(queryset, limit: int) -> tuple[list[Entry], bool]:
@@ -184,6 +205,7 @@ def _entries(records: list, *, has_base: bool) -> list[Entry]:
                 reason=first.history_change_reason or "",
                 changes=changes,
                 subject=_subject(last),
+                version=None if last.instance_type is ApiKey else last.history_id,
             )
         )
         if last.instance_type is ApiKey:
@@ -244,6 +266,82 @@ def _admin_url(obj) -> str:
         return reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk])
     except NoReverseMatch:
         return ""
+
+
+# --- Restoring an earlier version --------------------------------------------------------------
+
+# The builder page that restores a version of each kind of object (urls.py: the edit page's
+# permission).
+RESTORE_PAGES = {
+    MessagingChannel: "channel_restore",
+    SendTextAction: "action_restore",
+    Handoff: "handoff_restore",
+    Agent: "agent_restore",
+}
+RESTORE_REASON = "Restored the version of {when}"
+
+
+@dataclass
+class Restore:
+    """What restoring one version would do, for its confirmation page, and the object as it
+    would be saved. `problems` say why it cannot be restored as it is (a name taken since, a
+    channel deleted since); `notes` what is not brought back (secrets stay as they are now)."""
+
+    when: datetime
+    who: str
+    obj: models.Model
+    changes: list[Change] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    related: dict[str, list[int]] = field(default_factory=dict)
+
+
+def plan_restore(obj: models.Model, version: int) -> Restore | None:
+    """Restoring `obj` to the version its history record `version` holds; None when there is
+    no such version of this object."""
+    record = obj.history.filter(history_id=version).select_related("history_user").first()
+    current = obj.history.first()
+    if record is None or record.history_type == "-" or current is None:
+        return None
+    restored = record.instance  # secrets, which the history never holds, stay as they are now
+    restored._state.adding = False
+    plan = Restore(when=record.history_date, who=_who(record), obj=restored)
+    m2m = _m2m_sets([current, record])
+    names = _Names()
+    # Secrets are kept as they are now: a token "change" is no change here.
+    plan.changes = [c for c in _changes(current, record, m2m, names) if c.label != "Auth token"]
+    names.resolve()
+    for model_field in record._history_m2m_fields:
+        wanted = m2m[model_field.name].get(record.history_id, set())
+        target = model_field.related_model
+        existing = set(target.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        plan.related[model_field.name] = sorted(existing)
+        if gone := wanted - existing:
+            plan.notes.append(
+                f"{_label(model_field)}: {len(gone)} of that version's no longer exist"
+                f"{'s' if len(gone) == 1 else ''} and cannot come back."
+            )
+    if isinstance(obj, MessagingChannel | Agent):
+        plan.notes.append("Stored secrets are not in the history: the current ones are kept.")
+    try:
+        restored.full_clean()
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            label = _label(obj._meta.get_field(name)) if name != NON_FIELD_ERRORS else ""
+            plan.problems += [f"{label}: {m}" if label else m for m in messages]
+    return plan
+
+
+def restore(plan: Restore) -> models.Model:
+    """Save the restored version (the request's user is its author, as for any save)."""
+    restored = plan.obj
+    when = dateformat.format(timezone.localtime(plan.when), "j M Y, H:i")
+    restored._change_reason = RESTORE_REASON.format(when=when)
+    with transaction.atomic():
+        restored.save()
+        for name, pks in plan.related.items():
+            getattr(restored, name).set(pks)
+    return restored
 
 
 # --- What changed ------------------------------------------------------------------------------

@@ -61,6 +61,11 @@ urlpatterns = [
         name="action_delete",
     ),
     path(
+        "actions/<int:pk>/restore/<int:version>/",
+        need("actions.change_sendtextaction", actions.action_restore),
+        name="action_restore",
+    ),
+    path(
         "actions/<int:pk>/try/", need("actions.try_action", actions.action_try), name="action_try"
     ),
     # Messaging channels
@@ -83,6 +88,11 @@ urlpatterns = [
         "channels/<int:pk>/delete/",
         need("actions.delete_messagingchannel", channels.channel_delete),
         name="channel_delete",
+    ),
+    path(
+        "channels/<int:pk>/restore/<int:version>/",
+        need("actions.change_messagingchannel", channels.channel_restore),
+        name="channel_restore",
     ),
     path(
         "channels/<int:pk>/test/",
@@ -111,6 +121,11 @@ urlpatterns = [
         "agents/<int:pk>/delete/",
         need("actions.delete_agent", agents.agent_delete),
         name="agent_delete",
+    ),
+    path(
+        "agents/<int:pk>/restore/<int:version>/",
+        need("actions.change_agent", agents.agent_restore),
+        name="agent_restore",
     ),
     path(
         "agents/<int:pk>/keys/",
@@ -159,6 +174,11 @@ urlpatterns = [
         "handoffs/<int:pk>/delete/",
         need("actions.delete_handoff", handoffs.handoff_delete),
         name="handoff_delete",
+    ),
+    path(
+        "handoffs/<int:pk>/restore/<int:version>/",
+        need("actions.change_handoff", handoffs.handoff_restore),
+        name="handoff_restore",
     ),
     # The send log
     path("send-log/", need("actions.view_message", sendlog.sendlog_list), name="sendlog_list"),

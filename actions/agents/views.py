@@ -10,7 +10,7 @@ from actions.agents import connect
 from actions.agents import limits as agent_limits
 from actions.agents.forms import AgentForm, ApiKeyForm
 from actions.common.forms import error_summary, keep_secret, kept_secret
-from actions.common.pages import confirm
+from actions.common.pages import confirm, restore_version
 from actions.models import Agent, ApiKey
 
 
@@ -109,3 +109,9 @@ def agent_delete(request, pk):
         confirm_label="Delete agent",
         cancel_url=reverse("agent_edit", args=[agent.pk]),
     )
+
+
+def agent_restore(request, pk, version):
+    """Restore the agent to an earlier version from its History, after a confirmation."""
+    agent = get_object_or_404(Agent, pk=pk)
+    return restore_version(request, agent, version, reverse("agent_edit", args=[pk]))

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from actions import audit
 from actions.channels.forms import ChannelForm, TestMessageForm
 from actions.common.forms import error_summary, keep_secret, kept_secret
-from actions.common.pages import confirm
+from actions.common.pages import confirm, restore_version
 from actions.messaging import outbox
 from actions.models import Message, MessagingChannel
 
@@ -92,3 +92,9 @@ def channel_test(request, pk):
         return redirect("message_status", message_id=message.pk)
     context = {"channel": channel, "test_form": TestMessageForm(), "message": message}
     return render(request, "channels/form.html#test-panel", context)
+
+
+def channel_restore(request, pk, version):
+    """Restore the channel to an earlier version from its History, after a confirmation."""
+    channel = get_object_or_404(MessagingChannel, pk=pk)
+    return restore_version(request, channel, version, reverse("channel_edit", args=[pk]))

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from actions import audit
 from actions.common.forms import Problem, error_summary
 from actions.common.htmx import HtmxHttpRequest
-from actions.common.pages import confirm, paginate, unique_copy_name
+from actions.common.pages import confirm, paginate, restore_version, unique_copy_name
 from actions.handoffs import simulate, sip
 from actions.handoffs.forms import HEADER_KEY, HEADER_VALUE, HandoffForm, HandoffLogFilterForm
 from actions.models import Environment, Handoff, HandoffLog
@@ -239,3 +239,9 @@ def handoff_log(request):
     filtered = any(request.GET.get(name) for name in form.fields)
     context = {"form": form, "page": page, "logs": page.object_list, "filtered": filtered}
     return render(request, "handoffs/log.html", context)
+
+
+def handoff_restore(request, pk, version):
+    """Restore the handoff to an earlier version from its History, after a confirmation."""
+    handoff = get_object_or_404(Handoff, pk=pk)
+    return restore_version(request, handoff, version, reverse("handoff_edit", args=[pk]))

@@ -15,7 +15,7 @@ from actions import audit
 from actions.api.errors import ApiError
 from actions.api.invoke import send_action
 from actions.common.forms import Problem, error_summary
-from actions.common.pages import confirm, paginate, unique_copy_name
+from actions.common.pages import confirm, paginate, restore_version, unique_copy_name
 from actions.messaging import parameter_table, preview, schemas
 from actions.messaging.forms import SendTextActionForm
 from actions.models import Environment, Message, SendTextAction
@@ -287,3 +287,9 @@ def message_status(request, message_id):
     message = get_object_or_404(Message, pk=message_id)
     template = "_message_status.html" if request.htmx else "message_status.html"
     return render(request, template, {"message": message})
+
+
+def action_restore(request, pk, version):
+    """Restore the action to an earlier version from its History, after a confirmation."""
+    action = get_object_or_404(SendTextAction, pk=pk)
+    return restore_version(request, action, version, reverse("action_edit", args=[pk]))

@@ -345,7 +345,7 @@ def test_each_edit_page_shows_the_history_with_who_and_what(admin, page):
     assert "History" in section
     assert "<strong>admin</strong> changed" in section
     assert f'<span class="history-field">{field}</span>' in section
-    assert "the history in the Django admin" in section
+    assert "Restore this version…" in section  # the version before the change
 
 
 @pytest.mark.parametrize("page", ["action_create", "channel_create", "handoff_create"])
@@ -449,3 +449,96 @@ def test_the_admin_shows_api_keys_read_only_and_without_their_hash(admin):
     history = admin.get(reverse("admin:actions_apikey_history", args=[key.pk]))
     assert history.status_code == 200
     assert key.key_hash not in history.content.decode()
+
+
+# --- Restoring an earlier version -------------------------------------------------------------
+
+
+def restore_url(obj, record) -> str:
+    kind = {MessagingChannel: "channel", SendTextAction: "action", Handoff: "handoff"}.get(
+        type(obj), "agent"
+    )
+    return reverse(f"{kind}_restore", args=[obj.pk, record.history_id])
+
+
+def test_a_channel_is_restored_after_a_confirmation_keeping_its_current_token(admin):
+    admin.post(reverse("channel_create"), channel_data(auth_token="first-token"))
+    channel = MessagingChannel.objects.get()
+    first = channel.history.earliest()
+    admin.post(
+        reverse("channel_edit", args=[channel.pk]),
+        channel_data(sender="+15005550007", auth_token="second-token", help_text="Acme help"),
+    )
+    channel.refresh_from_db()
+    token_now = channel.auth_token_encrypted
+
+    page = admin.get(restore_url(channel, first)).content.decode()
+    assert "Restore messaging channel “customer_notifications” to its version of" in page
+    changes = page[page.index('data-testid="restore-changes"') :]
+    assert '<span class="history-field">Sender</span>' in changes
+    assert "<del>+15005550007</del>" in changes and "<ins>+15005550006</ins>" in changes
+    assert "Auth token" not in changes  # secrets are not in the history: kept as they are
+    assert "the current ones are kept" in page
+    channel.refresh_from_db()
+    assert channel.sender == "+15005550007"  # the GET changed nothing
+
+    response = admin.post(restore_url(channel, first))
+    assert response.status_code == 302
+    assert response.url == reverse("channel_edit", args=[channel.pk])
+    channel.refresh_from_db()
+    assert (channel.sender, channel.help_text) == ("+15005550006", "")
+    assert channel.auth_token_encrypted == token_now
+    entry = history_of(channel)[0]
+    assert entry.who == "admin" and entry.reason.startswith("Restored the version of ")
+    assert sorted(c.label for c in entry.changes) == ["HELP reply", "Sender"]
+
+
+def test_an_agents_actions_and_handoffs_come_back_with_its_version(admin):
+    channel = make_channel()
+    booking, reminder = make_action(channel), make_action(channel, name="send_reminder")
+    queue = make_handoff()
+    agent = Agent.objects.create(name="booking_bot")
+    data = {"name": "booking_bot", "description": "Books", "actions": [booking.pk]}
+    admin.post(reverse("agent_edit", args=[agent.pk]), {**data, "handoffs": [queue.pk]})
+    version = agent.history.latest()
+    admin.post(reverse("agent_edit", args=[agent.pk]), {**data, "actions": [reminder.pk]})
+    assert set(agent.actions.all()) == {reminder} and not agent.handoffs.exists()
+
+    page = admin.get(restore_url(agent, version)).content.decode()
+    assert "added send_booking_confirmation; removed send_reminder" in page
+    admin.post(restore_url(agent, version))
+    assert set(agent.actions.all()) == {booking}
+    assert set(agent.handoffs.all()) == {queue}
+
+
+def test_a_version_that_no_longer_fits_is_not_restored_and_says_why(admin):
+    handoff = make_handoff(name="agent_queue")
+    first = handoff.history.earliest()
+    handoff.name = "sales_queue"
+    handoff.save()
+    make_handoff(name="agent_queue")  # the old name is taken since
+
+    page = admin.get(restore_url(handoff, first)).content.decode()
+    assert "This version cannot be restored as it is:" in page
+    assert "Name: Handoff with this Name already exists." in page
+    assert "Restore this version</button>" not in page
+    admin.post(restore_url(handoff, first))
+    handoff.refresh_from_db()
+    assert handoff.name == "sales_queue"
+
+
+def test_the_current_version_and_other_objects_versions_are_not_restorable(admin):
+    action = make_action(make_channel())
+    other = make_action(action.channel, name="send_reminder")
+    current = action.history.latest()
+    page = admin.get(restore_url(action, current)).content.decode()
+    assert "already as it was then: nothing to restore" in page
+    assert "Restore this version</button>" not in page
+    # Another action's version, or no version at all, is not this action's: 404.
+    assert admin.get(restore_url(action, other.history.latest())).status_code == 404
+    assert admin.get(reverse("action_restore", args=[action.pk, 999999])).status_code == 404
+    # The page names no restore link for the version the action is in now.
+    assert (
+        "Restore this version…"
+        not in admin.get(reverse("action_edit", args=[action.pk])).content.decode()
+    )

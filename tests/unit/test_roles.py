@@ -36,6 +36,10 @@ PAGES = {
     "channel_edit": BUILDERS,
     "channel_delete": BUILDERS,
     "channel_test": BUILDERS,
+    "channel_restore": BUILDERS,
+    "action_restore": BUILDERS,
+    "handoff_restore": BUILDERS,
+    "agent_restore": {A},
     "message_status": {A, B, R},
     "agent_list": {A},
     "agent_create": {A},
@@ -96,7 +100,19 @@ def objects(admin_user):
     message = Message.objects.create(
         to="+447700900123", sender="+15005550006", body="Hi", provider="console", status="failed"
     )
+    # A second version of each, so that the first can be restored.
+    versions = {}
+    for kind, obj in (
+        ("action", action),
+        ("channel", channel),
+        ("handoff", handoff),
+        ("agent", agent),
+    ):
+        versions[kind] = obj.history.earliest().history_id
+        setattr(obj, "help_text" if kind == "channel" else "description", "Changed since")
+        obj.save()
     return {
+        "version": versions,
         "pk": {
             "action": action.pk,
             "channel": channel.pk,
@@ -120,6 +136,8 @@ def url_for(name: str, objects) -> str:
         kwargs["key_id"] = objects["key_id"]
     if "message_id" in str(pattern.pattern):
         kwargs["message_id"] = objects["message_id"]
+    if "<int:version>" in str(pattern.pattern):
+        kwargs["version"] = objects["version"][name.split("_")[0]]
     return reverse(name, kwargs=kwargs)
 
 
