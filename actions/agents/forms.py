@@ -3,14 +3,14 @@
 from django import forms
 from django.conf import settings
 
-from actions.common.forms import SecretMixin
+from actions.common.forms import NamedMixin, SecretMixin
 from actions.models import (
     Agent,
     Environment,
 )
 
 
-class AgentForm(SecretMixin, forms.ModelForm):
+class AgentForm(NamedMixin, SecretMixin, forms.ModelForm):
     """An agent; the Retell API key is write-only: never rendered back, kept when left blank (and
     kept when the save fails on another field: SecretMixin)."""
 
@@ -40,6 +40,7 @@ class AgentForm(SecretMixin, forms.ModelForm):
     class Meta:
         model = Agent
         fields = [
+            "display_name",
             "name",
             "description",
             "actions",

@@ -9,8 +9,9 @@ from actions import audit
 from actions.agents import connect
 from actions.agents import limits as agent_limits
 from actions.agents.forms import AgentForm, ApiKeyForm
+from actions.common.filters import NameSearchForm
 from actions.common.forms import error_summary, keep_secret, kept_secret
-from actions.common.pages import confirm, restore_version
+from actions.common.pages import confirm, paginate, restore_version
 from actions.models import Agent, ApiKey
 
 
@@ -22,8 +23,13 @@ def agent_connect(request, pk):
 
 
 def agent_list(request):
-    agents = Agent.objects.prefetch_related("actions", "handoffs", "api_keys")
-    return render(request, "agents/list.html", {"agents": agents})
+    search = NameSearchForm(request.GET, placeholder="Name, identifier or description")
+    agents = search.filter(
+        Agent.objects.prefetch_related("actions", "handoffs", "api_keys"), "description"
+    )
+    page = paginate(request, agents)
+    context = {"page": page, "agents": page.object_list, "search": search}
+    return render(request, "agents/list.html", context)
 
 
 def agent_form(request, pk=None):

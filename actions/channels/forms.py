@@ -4,7 +4,7 @@ from django import forms
 
 from actions.channels import senders
 from actions.channels.senders import describe_rate
-from actions.common.forms import SecretMixin
+from actions.common.forms import NamedMixin, SecretMixin
 from actions.common.validation import normalise_e164
 from actions.models import (
     Environment,
@@ -12,7 +12,7 @@ from actions.models import (
 )
 
 
-class ChannelForm(SecretMixin, forms.ModelForm):
+class ChannelForm(NamedMixin, SecretMixin, forms.ModelForm):
     """A channel; the auth token is write-only: never rendered back, kept when left blank (and
     kept when the save fails on another field: SecretMixin)."""
 
@@ -30,6 +30,7 @@ class ChannelForm(SecretMixin, forms.ModelForm):
     class Meta:
         model = MessagingChannel
         fields = [
+            "display_name",
             "name",
             "provider",
             "sender",
@@ -47,7 +48,6 @@ class ChannelForm(SecretMixin, forms.ModelForm):
             "account_sid",
         ]
         help_texts = {
-            "name": "Lowercase letters, digits and underscores, e.g. customer_notifications.",
             "sender_sandbox": "Optional: the sender used by sandbox API keys.",
             "sender_pre_release": "Optional: the sender used by pre-release API keys.",
             "sender_live": "Optional: the sender used by live API keys.",

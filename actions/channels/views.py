@@ -9,15 +9,19 @@ from django.views.decorators.http import require_POST
 
 from actions import audit
 from actions.channels.forms import ChannelForm, TestMessageForm
+from actions.common.filters import NameSearchForm
 from actions.common.forms import error_summary, keep_secret, kept_secret
-from actions.common.pages import confirm, restore_version
+from actions.common.pages import confirm, paginate, restore_version
 from actions.messaging import outbox
 from actions.models import Message, MessagingChannel
 
 
 def channel_list(request):
-    channels = MessagingChannel.objects.all()
-    return render(request, "channels/list.html", {"channels": channels})
+    search = NameSearchForm(request.GET, placeholder="Name, identifier or sender")
+    channels = search.filter(MessagingChannel.objects.all(), "sender")
+    page = paginate(request, channels)
+    context = {"page": page, "channels": page.object_list, "search": search}
+    return render(request, "channels/list.html", context)
 
 
 def channel_form(request, pk=None):

@@ -1,6 +1,8 @@
-"""What the log pages' filter forms share: a select of objects by name, and a date range."""
+"""What the log pages' filter forms share: a select of objects by name, and a date range; and
+the search of the builder's lists (channels, actions, handoffs, agents)."""
 
 from django import forms
+from django.db.models import Q
 
 from actions.common.times import start_of_day
 
@@ -50,4 +52,32 @@ class DateRangeForm(forms.Form):
             end = start_of_day(data["date_to"], days=1)
             if end:
                 rows = rows.filter(created_at__lt=end)
+        return rows
+
+
+class NameSearchForm(forms.Form):
+    """A list's search box: ?q= finds the objects whose display name, identifier or other
+    `fields` (a description, a sender) contain the words, in any case."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+    def __init__(self, data, *, placeholder: str):
+        super().__init__(data)
+        self.fields["q"].widget.attrs["placeholder"] = placeholder
+
+    @property
+    def text(self) -> str:
+        return self.cleaned_data.get("q", "").strip() if self.is_valid() else ""
+
+    def filter(self, rows, *fields):
+        for word in self.text.split()[:10]:
+            match = Q()
+            for name in ("name", "display_name", *fields):
+                match |= Q(**{f"{name}__icontains": word})
+            rows = rows.filter(match)
         return rows

@@ -11,8 +11,11 @@ keeps `aria-invalid` in step with the slot after live (htmx) validation.
 
 from dataclasses import dataclass
 
+from django import forms
 from django.forms import boundfield
 from django.forms.renderers import DjangoTemplates
+
+from actions.common import validation
 
 
 class BoundField(boundfield.BoundField):
@@ -116,3 +119,36 @@ def keep_secret(request, form) -> None:
         return
     request.session[key] = form.kept_secret
     form._say_kept()
+
+
+# --- A display name, and the identifier suggested from it ---------------------------------------
+
+
+class NamedMixin:
+    """A form of a `Named` object: its display name comes first, and the identifier (`name`)
+    is suggested from it — as you type (static/js/identifier.js, until the identifier is typed
+    in itself), and on save when the identifier is left blank."""
+
+    identifier_help = "Lowercase letters, digits and underscores, e.g. customer_notifications."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        display = self.fields["display_name"]
+        display.widget.attrs.update({"data-identifier-source": "", "autocomplete": "off"})
+        identifier = self.fields["name"]
+        identifier.label = "Identifier"
+        identifier.required = False
+        identifier.widget.attrs.update({"data-identifier": "", "autocomplete": "off"})
+        identifier.help_text = (
+            f"{self.identifier_help} Suggested from the display name; it cannot hold spaces."
+        )
+
+    def clean_name(self):
+        name = (self.cleaned_data.get("name") or "").strip()
+        if not name:
+            name = validation.identifier_from(self.data.get(self.add_prefix("display_name"), ""))
+        if not name:
+            raise forms.ValidationError(
+                "Give it an identifier, or a display name to suggest one from."
+            )
+        return name

@@ -4,6 +4,7 @@ Each raises django.core.exceptions.ValidationError with a message a person can a
 """
 
 import re
+import unicodedata
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -117,6 +118,17 @@ def normalise_sender(value: str) -> str:
             f"{exc.messages[0]} A short code (5 or 6 digits), an alphanumeric sender ID (up to "
             "11 characters) or a Twilio Messaging Service SID (MG…) is also accepted."
         ) from None
+
+
+def identifier_from(display_name: str) -> str:
+    """The identifier suggested for a display name: `Customer notifications` ->
+    `customer_notifications`. Accents are dropped (`Café` -> `cafe`), every other run of
+    characters between letters and digits becomes one underscore, it starts with a letter and
+    has at most 64 characters; "" when nothing is left. static/js/identifier.js suggests the
+    same as you type (tests/browser/test_names.py holds them to it)."""
+    text = unicodedata.normalize("NFKD", display_name or "").encode("ascii", "ignore").decode()
+    identifier = "_".join(re.findall(r"[a-z0-9]+", text.lower())).lstrip("0123456789_")
+    return identifier[:64].rstrip("_")
 
 
 def validate_account_sid(value: str) -> None:

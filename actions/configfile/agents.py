@@ -7,7 +7,15 @@ from actions.models import Agent
 
 NOUN = "agent"
 MODEL = Agent
-KEYS = ("name", "description", "actions", "handoffs", "return_url", "unavailable_message")
+KEYS = (
+    "name",
+    "display_name",
+    "description",
+    "actions",
+    "handoffs",
+    "return_url",
+    "unavailable_message",
+)
 # Keys that are refused with their own explanation rather than as unknown.
 NEVER_IN_FILE = {
     "api_keys": "API keys are never part of the configuration file: create them on the "
@@ -16,6 +24,7 @@ NEVER_IN_FILE = {
 # Where each form field's messages go, as a path below the item.
 PLACES = {
     "name": ("name",),
+    "display_name": ("display_name",),
     "description": ("description",),
     "actions": ("actions",),
     "handoffs": ("handoffs",),
@@ -37,6 +46,8 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
     for key in ("return_url", "unavailable_message"):  # written only when set, as exported
         if text := fields.text(key):
             item.values[key] = text
+    if display_name := fields.text("display_name"):  # written only when set
+        item.values["display_name"] = display_name
     return item
 
 
@@ -50,6 +61,7 @@ def form(item: Item, instance: Agent, actions: list[int], handoffs: list[int]) -
     v = item.values
     data = {
         "name": v["name"],
+        "display_name": v.get("display_name", ""),
         "description": v["description"],
         "actions": actions,
         "handoffs": handoffs,
@@ -74,6 +86,7 @@ def values(agent: Agent, actions: list[str] | None = None, handoffs=None) -> dic
         handoffs = [h.name for h in agent.handoffs.all()]
     return {
         "name": agent.name,
+        **({"display_name": agent.display_name} if agent.display_name else {}),
         "description": agent.description,
         "actions": sorted(actions),
         "handoffs": sorted(handoffs),

@@ -12,6 +12,7 @@ MODEL = MessagingChannel
 ENVIRONMENTS = tuple(Environment.values)
 KEYS = (
     "name",
+    "display_name",
     "provider",
     "sender",
     "env_senders",
@@ -32,6 +33,7 @@ NEVER_IN_FILE = {
 # Where each form field's messages go, as a path below the item.
 PLACES = {
     "name": ("name",),
+    "display_name": ("display_name",),
     "provider": ("provider",),
     "sender": ("sender",),
     "default_country": ("default_country",),
@@ -75,6 +77,8 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         fields.item.values["opt_in_policy"] = policy
     if "stop_confirmation" in raw:
         fields.item.values["stop_confirmation"] = fields.flag("stop_confirmation", True)
+    if display_name := fields.text("display_name"):  # written only when set
+        fields.item.values["display_name"] = display_name
     return fields.item
 
 
@@ -83,6 +87,7 @@ def form(item: Item, instance: MessagingChannel) -> ChannelForm:
     v = item.values
     data = {
         "name": v["name"],
+        "display_name": v.get("display_name", ""),
         "provider": v["provider"],
         "sender": v["sender"],
         **{f"sender_{e}": v["env_senders"][e] for e in ENVIRONMENTS},
@@ -137,6 +142,7 @@ def values(channel: MessagingChannel) -> dict:
     """The channel as the file writes it."""
     return {
         "name": channel.name,
+        **({"display_name": channel.display_name} if channel.display_name else {}),
         "provider": channel.provider,
         "sender": channel.sender,
         "env_senders": {e: s for e, s in env_senders(channel).items() if s},

@@ -18,6 +18,7 @@ NOUN = "handoff"
 MODEL = Handoff
 KEYS = (
     "name",
+    "display_name",
     "description",
     "is_default",
     "sip_config",
@@ -34,6 +35,7 @@ SIP_CONFIG_KEYS = ("method", "phone_number", "outbound_endpoint", "outbound_encr
 # header go to that header (header_place).
 PLACES = {
     "name": ("name",),
+    "display_name": ("display_name",),
     "description": ("description",),
     "is_default": ("is_default",),
     "utterance": ("utterance",),
@@ -105,6 +107,8 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
             shape.add((*path, "hours"), "must be a mapping: {time_zone, weekly, closed, holidays}")
     if after := fields.text("after_hours"):
         item.values["after_hours"] = after
+    if display_name := fields.text("display_name"):  # written only when set
+        item.values["display_name"] = display_name
     return item
 
 
@@ -121,6 +125,7 @@ def form(
         fallbacks = [name for name in fallbacks if name in saved]
     data = {
         "name": v["name"],
+        "display_name": v.get("display_name", ""),
         "description": v["description"],
         "is_default": v["is_default"],
         "utterance": v["utterance"],
@@ -183,6 +188,7 @@ def values(handoff: Handoff) -> dict:
             sip[key] = getattr(handoff, key)
     return {
         "name": handoff.name,
+        **({"display_name": handoff.display_name} if handoff.display_name else {}),
         "description": handoff.description,
         "is_default": handoff.is_default,
         "sip_config": sip,

@@ -18,6 +18,7 @@ NOUN = "action"
 MODEL = SendTextAction
 KEYS = (
     "name",
+    "display_name",
     "description",
     "channel",
     "recipient",
@@ -33,6 +34,7 @@ KEYS = (
 # Where each form field's messages go, as a path below the item.
 PLACES = {
     "name": ("name",),
+    "display_name": ("display_name",),
     "description": ("description",),
     "channel": ("channel",),
     "recipient_mode": ("recipient",),
@@ -94,6 +96,8 @@ def read(raw, path: Path, shape: Shape) -> Item | None:
         "fallback_handoff": fields.text("fallback_handoff"),
         "enabled": fields.flag("enabled", True),
     }
+    if display_name := fields.text("display_name"):  # written only when set
+        item.values["display_name"] = display_name
     return item
 
 
@@ -176,6 +180,7 @@ def form(
     recipient = v["recipient"]
     data = {
         "name": v["name"],
+        "display_name": v.get("display_name", ""),
         "description": v["description"],
         "channel": channel,
         "recipient_mode": "custom" if isinstance(recipient, dict) else "contact",
@@ -214,6 +219,7 @@ def values(action: SendTextAction, channel: str | None = None, fallback=False) -
         recipient = {"template": action.recipient_template}
     return {
         "name": action.name,
+        **({"display_name": action.display_name} if action.display_name else {}),
         "description": action.description,
         "channel": channel,
         "recipient": recipient,

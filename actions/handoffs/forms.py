@@ -6,6 +6,7 @@ from itertools import zip_longest
 from django import forms
 
 from actions.common.filters import DateRangeForm, choice_by_name
+from actions.common.forms import NamedMixin
 from actions.handoffs import hours, sip, warm
 from actions.models import (
     Encryption,
@@ -162,8 +163,13 @@ FALLBACK_OUTCOMES = [
 ]
 
 
-class HandoffForm(forms.ModelForm):
+class HandoffForm(NamedMixin, forms.ModelForm):
     """A handoff destination. Every rule is the model's clean(), through full_clean()."""
+
+    identifier_help = (
+        "The destination name the agent uses, e.g. agent_queue: lowercase letters, digits and "
+        "underscores."
+    )
 
     sip_headers = SipHeadersField(label="SIP headers", required=False)
     hours = HoursField(label="Opening hours", required=False)
@@ -184,6 +190,7 @@ class HandoffForm(forms.ModelForm):
     class Meta:
         model = Handoff
         fields = [
+            "display_name",
             "name",
             "description",
             "is_default",

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from actions import audit
+from actions.common.filters import NameSearchForm
 from actions.common.forms import Problem, error_summary
 from actions.common.htmx import HtmxHttpRequest
 from actions.common.pages import confirm, paginate, restore_version, unique_copy_name
@@ -29,19 +30,24 @@ METHOD_FIELDS = {
 
 
 def handoff_list(request):
-    handoffs = Handoff.objects.prefetch_related("agents", "fallback_for")
+    search = NameSearchForm(request.GET, placeholder="Name, identifier, description or number")
+    handoffs = search.filter(
+        Handoff.objects.prefetch_related("agents", "fallback_for"), "description", "phone_number"
+    )
     page = paginate(request, handoffs)
-    return render(request, "handoffs/list.html", {"page": page, "handoffs": page.object_list})
+    context = {"page": page, "handoffs": page.object_list, "search": search}
+    return render(request, "handoffs/list.html", context)
 
 
 def handoff_form(request: HtmxHttpRequest, pk=None):
     """Create or edit a handoff; the method select and the header buttons re-render unsaved."""
     handoff = get_object_or_404(Handoff, pk=pk) if pk else Handoff()
-    saved_name = handoff.name
+    saved_name, saved_label = handoff.name, handoff.label
     op = request.POST.get("op", "")
     if request.method == "POST" and op:
         form = HandoffForm(apply_op(request.POST, op), instance=handoff)
         context = page_context(request, form, handoff, saved_name, quiet=True)
+        context["saved_label"] = saved_label
         if request.htmx:
             context["oob_preview"] = True
             part = "method-fields" if op == "method" else "headers"
@@ -59,6 +65,7 @@ def handoff_form(request: HtmxHttpRequest, pk=None):
         messages.success(request, f"Handoff “{handoff.name}” saved.{note}")
         return redirect("handoff_edit", pk=handoff.pk)
     context = page_context(request, form, handoff, saved_name)
+    context["saved_label"] = saved_label
     context["history"] = audit.history_of(handoff) if pk else None
     return render(request, "handoffs/form.html", context)
 

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from actions.common.forms import NamedMixin
 from actions.messaging import parameter_table, schemas, sms
 from actions.models import SendTextAction
 
@@ -65,8 +66,13 @@ class ParameterRowForm(forms.Form):
 ParameterRowFormSet = forms.formset_factory(ParameterRowForm, extra=0, max_num=100)
 
 
-class SendTextActionForm(forms.ModelForm):
+class SendTextActionForm(NamedMixin, forms.ModelForm):
     """The action builder: parameters edited as a table or as JSON Schema, kept in sync."""
+
+    identifier_help = (
+        "The tool name the agent's LLM calls, e.g. send_booking_confirmation: letters, digits "
+        "and underscores."
+    )
 
     schema_mode = forms.ChoiceField(
         choices=[("table", "Table"), ("json", "JSON Schema")], widget=forms.HiddenInput
@@ -80,6 +86,7 @@ class SendTextActionForm(forms.ModelForm):
     class Meta:
         model = SendTextAction
         fields = [
+            "display_name",
             "name",
             "description",
             "channel",

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from actions import audit
 from actions.api.errors import ApiError
 from actions.api.invoke import send_action
+from actions.common.filters import NameSearchForm
 from actions.common.forms import Problem, error_summary
 from actions.common.pages import confirm, paginate, restore_version, unique_copy_name
 from actions.messaging import parameter_table, preview, schemas
@@ -24,9 +25,11 @@ ROW_FIELDS = ("name", "type", "description", "required", "format", "pattern", "c
 
 
 def action_list(request):
-    actions = SendTextAction.objects.select_related("channel")
+    search = NameSearchForm(request.GET, placeholder="Name, identifier or description")
+    actions = search.filter(SendTextAction.objects.select_related("channel"), "description")
     page = paginate(request, actions)
-    return render(request, "actions/list.html", {"page": page, "actions": page.object_list})
+    context = {"page": page, "actions": page.object_list, "search": search}
+    return render(request, "actions/list.html", context)
 
 
 def action_form(request, pk=None):

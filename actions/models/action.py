@@ -6,6 +6,7 @@ from simple_history.models import HistoricalRecords
 from actions import gotemplate
 from actions.common.validation import normalise_e164, validate_tool_name
 from actions.messaging import schemas, sms, templating
+from actions.models.naming import Named
 
 
 class RecipientMode(models.TextChoices):
@@ -17,7 +18,7 @@ def default_schema():
     return {"type": "object", "properties": {}, "required": []}
 
 
-class SendTextAction(models.Model):
+class SendTextAction(Named):
     """An action that sends an SMS: channel, recipient, parameters and message."""
 
     name = models.CharField(

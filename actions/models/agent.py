@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 from actions.common import crypto
 from actions.common.validation import validate_identifier
 from actions.models.channel import Environment
+from actions.models.naming import Named
 
 KEY_PREFIX = "sb"
 # The reasons a key's history gives for its two changes.
@@ -25,7 +26,7 @@ MAX_TEXTS_PER_DAY = 10_000
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class Agent(models.Model):
+class Agent(Named):
     """A voice agent that calls the API: its keys, and the actions it may use."""
 
     name = models.CharField(max_length=64, unique=True, validators=[validate_identifier])

@@ -15,6 +15,7 @@ from actions.common.validation import (
     validate_account_sid,
     validate_identifier,
 )
+from actions.models.naming import Named
 
 __all__ = ["ChannelHistory", "Environment", "MessagingChannel", "Provider", "token_version"]
 
@@ -53,7 +54,7 @@ def _rate_field(label: str, help_text: str = "") -> models.FloatField:
     )
 
 
-class MessagingChannel(models.Model):
+class MessagingChannel(Named):
     """A named, SMS-capable sender: a number (or Messaging Service) per environment."""
 
     name = models.CharField(max_length=64, unique=True, validators=[validate_identifier])

@@ -5,6 +5,7 @@ from simple_history.models import HistoricalRecords
 
 from actions.common.validation import validate_identifier
 from actions.handoffs import hours, sip, warm
+from actions.models.naming import Named
 
 
 class SipMethod(models.TextChoices):
@@ -27,7 +28,7 @@ def default_fallback_on():
     return list(FALLBACK_ON)
 
 
-class Handoff(models.Model):
+class Handoff(Named):
     """Where and how a live call goes when the agent cannot finish it (PolyAI's handoffs)."""
 
     name = models.CharField(

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 def start_action(page, name, description):
     page.goto("/actions/")
     page.get_by_role("button", name="New action").click()
-    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Identifier", exact=True).fill(name)
     page.get_by_label("Description").fill(description)
     page.get_by_label("Messaging channel").select_option(label="customer_notifications")
 
@@ -129,7 +129,7 @@ def test_enter_in_a_text_field_saves_the_action_and_adds_no_parameter_row(admin_
     make_channel()
     page = admin_page
     start_action(page, "send_note", "Sends a note the agent writes.")
-    page.get_by_label("Name", exact=True).press("Enter")
+    page.get_by_label("Identifier", exact=True).press("Enter")
     expect(page.get_by_text("Action “send_note” saved.")).to_be_visible()
     assert page.locator(".param-row").count() == 0
     assert SendTextAction.objects.get().parameters_schema["properties"] == {}

@@ -16,7 +16,7 @@ def test_an_admin_creates_an_agent_and_a_key_shown_once(admin_page, twilio):
     page = admin_page
     page.goto("/agents/")
     page.get_by_role("button", name="New agent").click()
-    page.get_by_label("Name").fill("booking_bot")
+    page.get_by_label("Identifier").fill("booking_bot")
     page.get_by_label("send_booking_confirmation").check()
     page.get_by_role("button", name="Save agent").click()
     expect(page.get_by_text("Agent “booking_bot” saved.")).to_be_visible()

@@ -12,7 +12,7 @@ def test_an_admin_creates_a_channel_and_the_token_is_not_shown_again(admin_page,
     page = admin_page
     page.goto("/channels/")
     page.get_by_role("button", name="New channel").click()
-    page.get_by_label("Name").fill("customer_notifications")
+    page.get_by_label("Identifier").fill("customer_notifications")
     page.get_by_label("Provider").select_option("twilio")
     page.get_by_label("Sender", exact=True).fill("+1 (500) 555-0006")
     page.get_by_label("Sandbox sender").fill("+44 1111 111111")
@@ -32,7 +32,7 @@ def test_an_admin_creates_a_channel_and_the_token_is_not_shown_again(admin_page,
 def test_a_bad_sender_is_refused_on_its_field(admin_page):
     page = admin_page
     page.goto("/channels/new/")
-    page.get_by_label("Name").fill("alerts")
+    page.get_by_label("Identifier").fill("alerts")
     page.get_by_label("Provider").select_option("console")
     page.get_by_label("Sender", exact=True).fill("555-1234")
     page.get_by_role("button", name="Save channel").click()
@@ -43,7 +43,7 @@ def test_a_bad_sender_is_refused_on_its_field(admin_page):
 def test_a_test_message_shows_its_outcome_without_a_reload(admin_page, celery_worker):
     page = admin_page
     page.goto("/channels/new/")
-    page.get_by_label("Name").fill("dev_console")
+    page.get_by_label("Identifier").fill("dev_console")
     page.get_by_label("Provider").select_option("console")
     page.get_by_label("Sender", exact=True).fill("+15005550006")
     page.get_by_role("button", name="Save channel").click()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 def test_choosing_invite_marks_nothing_and_live_validation_marks_and_clears(admin_page):
     page = admin_page
     page.goto("/handoffs/new/")
-    page.get_by_label("Name", exact=True).fill("agent_queue")
+    page.get_by_label("Identifier", exact=True).fill("agent_queue")
     page.get_by_label("Description").fill("Transfer to the live agent queue")
     page.get_by_label("Method").select_option("invite")
     phone = page.get_by_label("Phone number")
@@ -56,17 +56,18 @@ def test_a_failed_save_heads_the_form_with_a_summary_that_links_to_each_field(ad
     page.get_by_role("button", name="Save action").click()
 
     summary = page.get_by_test_id("error-summary")
+    missing_name = "Identifier: Give it an identifier, or a display name to suggest one from."
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()
     expect(summary.get_by_role("heading")).to_contain_text("to correct before saving")
-    expect(summary.get_by_role("link", name="Name: This field is required.")).to_be_visible()
+    expect(summary.get_by_role("link", name=missing_name)).to_be_visible()
     expect(summary.get_by_role("link", name="Messaging channel", exact=False)).to_be_visible()
     # Every field with an error is marked, after a save, typed in or not.
     expect(page.locator("#id_name")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#id_description")).not_to_have_attribute("aria-invalid", "true")
     page.screenshot(path="var/test-artifacts/forms-error-summary.png", full_page=True)
 
-    summary.get_by_role("link", name="Name: This field is required.").click()
+    summary.get_by_role("link", name=missing_name).click()
     expect(page.locator("#id_name")).to_be_focused()
     page.keyboard.type("send_booking_confirmation")
     expect(page.locator("#id_name_error")).to_be_empty()
@@ -77,7 +78,7 @@ def test_a_failed_save_heads_the_form_with_a_summary_that_links_to_each_field(ad
 def test_the_auth_token_typed_survives_another_fields_error(admin_page, live_server):
     page = admin_page
     page.goto("/channels/new/")
-    page.get_by_label("Name", exact=True).fill("customer_notifications")
+    page.get_by_label("Identifier", exact=True).fill("customer_notifications")
     page.get_by_label("Provider").select_option("twilio")
     page.get_by_label("Sender", exact=True).fill("+1 555 12")
     page.get_by_label("Account SID").fill("AC" + "0" * 32)
@@ -101,7 +102,7 @@ def test_the_auth_token_typed_survives_another_fields_error(admin_page, live_ser
 def test_a_header_rows_error_sits_under_its_row(admin_page):
     page = admin_page
     page.goto("/handoffs/new/")
-    page.get_by_label("Name", exact=True).fill("agent_queue")
+    page.get_by_label("Identifier", exact=True).fill("agent_queue")
     page.get_by_label("Description").fill("Transfer to the live agent queue")
     page.get_by_label("Phone number").fill("+441234567890")
     page.get_by_role("button", name="+ Add header").click()

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 def start_handoff(page, name, description):
     page.goto("/handoffs/")
     page.get_by_role("button", name="New handoff").click()
-    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Identifier", exact=True).fill(name)
     page.get_by_label("Description").fill(description)
 
 
@@ -170,12 +170,12 @@ def test_without_javascript_the_method_and_header_buttons_still_work(
     page = context.new_page()
     try:
         page.goto("/handoffs/new/")
-        page.get_by_label("Name", exact=True).fill("end_call")
+        page.get_by_label("Identifier", exact=True).fill("end_call")
         page.get_by_label("Description").fill("End the call gracefully")
         page.get_by_label("SIP method").select_option("bye")
         page.get_by_role("button", name="Show this method's fields").click()
         expect(page.get_by_label("Phone number")).to_have_count(0)
-        expect(page.get_by_label("Name", exact=True)).to_have_value("end_call")
+        expect(page.get_by_label("Identifier", exact=True)).to_have_value("end_call")
         page.get_by_role("button", name="+ Add header").click()
         page.get_by_label("Header 1 name").fill("X-Reason")
         page.get_by_label("Header 1 value").fill("goodbye")
