@@ -14,6 +14,7 @@ from actions.common.forms import error_summary, keep_secret, kept_secret
 from actions.common.pages import confirm, paginate, restore_version
 from actions.messaging import outbox
 from actions.models import Message, MessagingChannel
+from actions.sendlog import detail
 
 
 def channel_list(request):
@@ -94,7 +95,8 @@ def channel_test(request, pk):
         )
     if not request.htmx:
         return redirect("message_status", message_id=message.pk)
-    context = {"channel": channel, "test_form": TestMessageForm(), "message": message}
+    context = {"channel": channel, "test_form": TestMessageForm()}
+    context.update(detail.status_context(message, request.user))
     return render(request, "channels/form.html#test-panel", context)
 
 

@@ -20,6 +20,7 @@ from actions.common.pages import confirm, paginate, restore_version, unique_copy
 from actions.messaging import parameter_table, preview, schemas
 from actions.messaging.forms import SendTextActionForm
 from actions.models import Environment, Message, SendTextAction
+from actions.sendlog import detail
 
 ROW_FIELDS = ("name", "type", "description", "required", "format", "pattern", "choices")
 
@@ -279,7 +280,7 @@ def action_try(request, pk):
         "try_status": status,
         "try_request": json.dumps(body, indent=2, ensure_ascii=False),
         "try_answer": json.dumps(answer, indent=2, ensure_ascii=False),
-        "message": message,
+        **detail.status_context(message, request.user),
     }
     template = "actions/try_result.html" if request.htmx else "actions/try_page.html"
     return render(request, template, context)
@@ -289,7 +290,7 @@ def message_status(request, message_id):
     """A message's status: the fragment the builder polls, or a small page without htmx."""
     message = get_object_or_404(Message, pk=message_id)
     template = "_message_status.html" if request.htmx else "message_status.html"
-    return render(request, template, {"message": message})
+    return render(request, template, detail.status_context(message, request.user))
 
 
 def action_restore(request, pk, version):

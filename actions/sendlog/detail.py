@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from actions.common.times import duration
 from actions.models import Message, MessageStatus
+from actions.sendlog.query import can_see_numbers
 
 RESENDABLE = {MessageStatus.FAILED, MessageStatus.UNDELIVERED}
 
@@ -63,6 +64,19 @@ def timeline(message: Message, unmasked: bool) -> list[Step]:
         steps.append(step)
         previous = event.at
     return steps
+
+
+def failed_attempts(message: Message, unmasked: bool) -> list[Step]:
+    """The attempts that failed and were retried, one step each (attempt, reason, wait): what a
+    status panel shows as it happens, rather than "waiting"."""
+    return [step for step in timeline(message, unmasked) if step.is_retry]
+
+
+def status_context(message: Message | None, user) -> dict:
+    """What templates/_message_status.html shows of a message: its status and its retries."""
+    if message is None:
+        return {"message": None, "attempts": []}
+    return {"message": message, "attempts": failed_attempts(message, can_see_numbers(user))}
 
 
 def pretty_json(value, message: Message, unmasked: bool) -> str:
