@@ -6,6 +6,9 @@ The pages are the role table of tests/unit/test_roles.py (every named URL), open
 in them; those answering files (CSV, YAML) or only a POST are left out.
 """
 
+import os
+from pathlib import Path
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
@@ -19,10 +22,26 @@ objects = test_roles.objects  # the role table's objects, as a fixture of this m
 pytestmark = pytest.mark.browser
 
 SIZES = [(390, 844), (1366, 900)]
+# PAGE_SHOTS=1: a full-page screenshot of every page at both sizes, as the Admin sees it (the
+# Admin opens them all), in var/test-artifacts/pages/ — to look at, not part of the check.
+SHOTS = Path("var/test-artifacts/pages")
+SHOTS_WANTED = bool(os.environ.get("PAGE_SHOTS"))
 FILES = {"sendlog_export", "consent_export", "optout_export", "config_export"}
 # Parts of a page that htmx fetches into it, not pages (no <html>, no title of their own).
 FRAGMENTS = {"action_preview", "action_preview_edit", "sendlog_row"}
 SERIOUS = {"serious", "critical"}
+# Headings in order: one h1, and no level skipped on the way down (h2 then h4).
+HEADING_PROBLEMS = """() => {
+    const levels = [...document.querySelectorAll('main :is(h1, h2, h3, h4, h5, h6)')]
+        .map(h => Number(h.tagName[1]));
+    const problems = [];
+    const ones = levels.filter(l => l === 1).length;
+    if (ones !== 1) problems.push(`${ones} h1`);
+    levels.forEach((level, i) => {
+        if (i && level > levels[i - 1] + 1) problems.push(`h${levels[i - 1]} then h${level}`);
+    });
+    return problems;
+}"""
 # Each aria-describedby id that names no element on the page (a help text never linked).
 DANGLING_DESCRIPTIONS = """() => [...document.querySelectorAll('[aria-describedby]')].flatMap(
     e => e.getAttribute('aria-describedby').split(/\\s+/).filter(id => id &&
@@ -56,6 +75,7 @@ def test_every_page_fits_loads_cleanly_and_has_no_serious_accessibility_violatio
     page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
     page.on("response", lambda r: failed.append(f"{r.url} {r.status}") if r.status >= 400 else None)
     axe = Axe()
+    SHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     names = [
         n for n in PAGES
@@ -79,6 +99,10 @@ def test_every_page_fits_loads_cleanly_and_has_no_serious_accessibility_violatio
             dangling = page.evaluate(DANGLING_DESCRIPTIONS)
             problems += [f"{where}: aria-describedby names no element: {d}" for d in dangling]
             problems += [f"{where}: request: {f}" for f in failed]
+            problems += [f"{where}: headings: {h}" for h in page.evaluate(HEADING_PROBLEMS)]
+            if SHOTS_WANTED and role == A:  # every page at both sizes, to look at
+                shot = SHOTS / f"{name}-{width}.png"
+                page.screenshot(path=str(shot), full_page=True)
             for violation in axe.run(page).response["violations"]:
                 if violation["impact"] in SERIOUS:
                     targets = [n["target"] for n in violation["nodes"][:3]]
