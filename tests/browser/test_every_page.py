@@ -1,6 +1,7 @@
 """Every page of the builder, as each role opens it, at a phone's width and a laptop's: no
 page wider than its viewport, no console error (a Content-Security-Policy refusal included),
-no failed request, and no serious or critical accessibility violation found by axe-core.
+no failed request, no serious or critical accessibility violation found by axe-core, headings
+in order, and no box scrolling sideways without a cue.
 
 The pages are the role table of tests/unit/test_roles.py (every named URL), opened with data
 in them; those answering files (CSV, YAML) or only a POST are left out.
@@ -42,6 +43,12 @@ HEADING_PROBLEMS = """() => {
     });
     return problems;
 }"""
+# Each box that scrolls sideways without the cue that it does (the edge shadow of .table-scroll).
+NO_SCROLL_CUE = """() => [...document.querySelectorAll('main *')].filter(e =>
+    e.scrollWidth > e.clientWidth + 1 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)
+    && e.tagName !== 'PRE' && !e.closest('pre')
+    && !getComputedStyle(e).backgroundImage.includes('radial-gradient'))
+    .map(e => e.className || e.tagName)"""
 # Each aria-describedby id that names no element on the page (a help text never linked).
 DANGLING_DESCRIPTIONS = """() => [...document.querySelectorAll('[aria-describedby]')].flatMap(
     e => e.getAttribute('aria-describedby').split(/\\s+/).filter(id => id &&
@@ -100,6 +107,8 @@ def test_every_page_fits_loads_cleanly_and_has_no_serious_accessibility_violatio
             problems += [f"{where}: aria-describedby names no element: {d}" for d in dangling]
             problems += [f"{where}: request: {f}" for f in failed]
             problems += [f"{where}: headings: {h}" for h in page.evaluate(HEADING_PROBLEMS)]
+            cueless = page.evaluate(NO_SCROLL_CUE)
+            problems += [f"{where}: scrolls sideways without a cue: {c}" for c in cueless]
             if SHOTS_WANTED and role == A:  # every page at both sizes, to look at
                 shot = SHOTS / f"{name}-{width}.png"
                 page.screenshot(path=str(shot), full_page=True)
