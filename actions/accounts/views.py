@@ -15,6 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from actions.accounts import roles
 from actions.accounts.forms import FirstAdminForm, UserCreateForm, UserEditForm
+from actions.common.forms import error_summary
 from actions.common.pages import paginate
 
 
@@ -43,7 +44,8 @@ def user_create(request):
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         return _show_link(request, form.save())
-    return render(request, "users/form.html", {"form": form, "roles": roles.ROLES})
+    context = {"form": form, "problems": error_summary(form), "roles": roles.ROLES}
+    return render(request, "users/form.html", context)
 
 
 def user_edit(request, pk):
@@ -56,6 +58,7 @@ def user_edit(request, pk):
         notices.success(request, f"Saved {user.get_username()}.")
         return redirect("user_list")
     context = {"form": form, "edited": user, "role": roles.role_of(user), "roles": roles.ROLES}
+    context["problems"] = error_summary(form)
     return render(request, "users/form.html", context)
 
 

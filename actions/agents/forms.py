@@ -3,7 +3,7 @@
 from django import forms
 from django.conf import settings
 
-from actions.common.forms import NamedMixin, SecretMixin
+from actions.common.forms import NamedMixin, SecretMixin, name_choices
 from actions.models import (
     Agent,
     Environment,
@@ -72,6 +72,7 @@ class AgentForm(NamedMixin, SecretMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        name_choices(self, "actions", "handoffs")
         help_texts = {
             "requests_per_minute": (
                 settings.API_REQUESTS_PER_MINUTE,

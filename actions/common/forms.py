@@ -124,6 +124,18 @@ def keep_secret(request, form) -> None:
 # --- A display name, and the identifier suggested from it ---------------------------------------
 
 
+def choice_label(obj) -> str:
+    """A related object as a select or a checkbox names it: `Customer notifications
+    (customer_notifications)`, or the identifier alone when it has no display name."""
+    return f"{obj.display_name} ({obj.name})" if obj.display_name else obj.name
+
+
+def name_choices(form, *names: str) -> None:
+    """The form's choices of channels, actions or handoffs name them by `choice_label`."""
+    for name in names:
+        form.fields[name].label_from_instance = choice_label
+
+
 class NamedMixin:
     """A form of a `Named` object: its display name comes first, and the identifier (`name`)
     is suggested from it — as you type (static/js/identifier.js, until the identifier is typed

@@ -6,7 +6,7 @@ from itertools import zip_longest
 from django import forms
 
 from actions.common.filters import DateRangeForm, choice_by_name
-from actions.common.forms import NamedMixin
+from actions.common.forms import NamedMixin, name_choices
 from actions.handoffs import hours, sip, warm
 from actions.models import (
     Encryption,
@@ -237,6 +237,7 @@ class HandoffForm(NamedMixin, forms.ModelForm):
         if others is not None:
             self.fields["after_hours"].queryset = others
         self.fields["after_hours"].empty_label = "Nothing: say it is closed"
+        name_choices(self, "after_hours")
 
     def transfer_inputs(self) -> dict:
         widget = self.fields["transfer"].widget

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from actions.common.forms import NamedMixin
+from actions.common.forms import NamedMixin, name_choices
 from actions.messaging import parameter_table, schemas, sms
 from actions.models import SendTextAction
 
@@ -122,6 +122,7 @@ class SendTextActionForm(NamedMixin, forms.ModelForm):
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.fields["channel"].empty_label = "Choose a channel…"
+        name_choices(self, "channel", "fallback_handoff")
         self.fields["fallback_handoff"].empty_label = "No fallback"
         # Blank keeps the default (10 segments): a form or file that leaves it out.
         self.fields["max_segments"].required = False

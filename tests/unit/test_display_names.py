@@ -130,3 +130,16 @@ def test_display_names_round_trip_through_the_configuration_file(tmp_path, setti
     assert MessagingChannel.objects.get().display_name == "Customer notifications"
     assert Agent.objects.get().display_name == "Front desk"
     assert run("export_config")[0] == text
+
+
+def test_selects_and_checkboxes_name_related_objects_by_display_name(admin):
+    channel = make_channel(display_name="Customer notifications")
+    action = make_action(channel)
+    Agent.objects.create(name="front_desk")
+    make_handoff("agent_queue")
+    page = admin.get(reverse("action_edit", args=[action.pk])).content.decode()
+    assert "Customer notifications (customer_notifications)</option>" in page
+    assert ">agent_queue</option>" in page  # no display name: the identifier alone
+    SendTextAction.objects.update(display_name="Booking confirmation")
+    page = admin.get(reverse("agent_edit", args=[Agent.objects.get().pk])).content.decode()
+    assert "Booking confirmation (send_booking_confirmation)</label>" in page

@@ -66,6 +66,9 @@ def test_a_taken_username_is_refused_by_name(client, admin_user):
     assert response.status_code == 200
     assert "username" in response.context["form"].errors
     assert User.objects.filter(username="admin").count() == 1
+    # Named at the top of the form too, linked to its field.
+    summary = response.content.decode().split('data-testid="error-summary"')[1]
+    assert 'href="#id_username"' in summary.split("</div>")[0]
 
 
 def test_an_admin_changes_a_users_role(client, admin_user, reviewer_user):
