@@ -181,7 +181,7 @@ def _send(task, message_id: str, turn: Turn) -> str:
     except TransientProviderError as exc:
         if turn.sender and (exc.status == 429 or exc.code in TOO_FAST):
             throttle.slow_down(turn.sender, turn.rate)
-        decision = retry.after_failure(attempt, exc.message)
+        decision = retry.after_failure(attempt, _with_code(exc))
         if isinstance(decision, retry.GiveUp):
             return _fail(message, decision.detail, exc)
         due = timezone.now() + timedelta(seconds=decision.delay)
@@ -301,6 +301,15 @@ def confirm_message(self, message_id: str) -> str:
     )
     broker.publish(send_message, str(message.id))
     return "queued"
+
+
+def _with_code(exc) -> str:
+    """A retried failure's reason, as the timeline and the status panel show it: Twilio's words
+    and its error number, to look up ("… Service Unavailable (Twilio error 20503)")."""
+    code = exc.code or ""
+    if code.isdigit() and code not in exc.message:
+        return f"{exc.message} (Twilio error {code})"
+    return exc.message
 
 
 def _fail(message, detail: str, exc: PermanentProviderError | TransientProviderError) -> str:

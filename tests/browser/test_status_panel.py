@@ -64,7 +64,7 @@ def test_a_real_worker_retrying_twilio_fills_the_panel(admin_page, twilio, celer
     attempts = page.get_by_test_id("attempts")
     expect(attempts.locator("li")).to_have_count(2)
     expect(attempts.locator("li").first).to_contain_text("Attempt 1 failed at")
-    expect(attempts.locator("li").first).to_contain_text("Service Unavailable")  # Twilio's 503
+    expect(attempts.locator("li").first).to_contain_text("Service Unavailable (Twilio error 20503)")
     expect(attempts.locator("li").nth(1)).to_contain_text("Attempt 2 failed at")
     page.screenshot(path="var/test-artifacts/status-panel-real-retries.png", full_page=True)
     assert page.console_errors == []
