@@ -335,8 +335,7 @@ def plan_restore(obj: models.Model, version: int) -> Restore | None:
 def restore(plan: Restore) -> models.Model:
     """Save the restored version (the request's user is its author, as for any save)."""
     restored = plan.obj
-    when = dateformat.format(timezone.localtime(plan.when), "j M Y, H:i")
-    restored._change_reason = RESTORE_REASON.format(when=when)
+    restored._change_reason = RESTORE_REASON.format(when=when_text(plan.when))
     with transaction.atomic():
         restored.save()
         for name, pks in plan.related.items():
@@ -389,13 +388,18 @@ def _change(model_field, old, new, names: "_Names") -> Change:
     return Change(label, _plain(old), _plain(new))
 
 
+def when_text(value: datetime) -> str:
+    """A moment as the history says it: `4 Dec 2026, 05:17`, in the site's time zone."""
+    return dateformat.format(timezone.localtime(value), "j M Y, H:i")
+
+
 def _plain(value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return dateformat.format(timezone.localtime(value), "j M Y, H:i")
+        return when_text(value)
     return str(value)
 
 

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import dateformat, timezone
 
 from actions import audit
 
@@ -30,7 +29,7 @@ def restore_version(request, obj, version: int, edit_url: str):
     if plan is None:
         raise Http404("No such version.")
     kind = obj._meta.verbose_name
-    when = dateformat.format(timezone.localtime(plan.when), "j M Y, H:i")
+    when = audit.when_text(plan.when)
     if request.method == "POST" and not plan.problems and plan.changes:
         audit.restore(plan)
         messages.success(request, f"Restored {kind} “{plan.obj.name}” to its version of {when}.")
